@@ -1,0 +1,56 @@
+/**
+ * Typed errors with stable codes. Every code is listed in docs/errors.md; a unit test
+ * checks that the table and this list agree.
+ */
+export const errorCodes = {
+  TANDEM_E_ASSERT: 'An invariant was broken: a bug in Tandem.',
+  TANDEM_E_CONFIG: 'A command-line option or configuration value is invalid.',
+  TANDEM_E_MANIFEST: 'The deployment manifest is invalid (the message names the JSON path).',
+  TANDEM_E_ROUTE_SYNTAX: 'A route does not parse (the message names line and column).',
+  TANDEM_E_ROUTE_EVAL: 'A route condition could not be evaluated for a message.',
+  TANDEM_E_PROTOCOL: 'A client sent a malformed or out-of-order MQTT packet; its connection is closed.',
+  TANDEM_E_AUTH: 'A client could not be authenticated (unknown identity, bad or expired SAS token).',
+  TANDEM_E_FORBIDDEN: 'An identity tried to publish or subscribe outside its own topics.',
+  TANDEM_E_TOPIC: 'A topic is not part of the IoT Hub MQTT dialect.',
+  TANDEM_E_TOO_LARGE: 'A message, property bag or payload is over its limit.',
+  TANDEM_E_QOS_UNSUPPORTED: 'QoS 2 was requested; Tandem, like IoT Hub, supports QoS 0 and 1.',
+  TANDEM_E_STORE: 'The durable store failed an operation.',
+  TANDEM_E_STORE_FULL: 'The store or its disk is full: new messages are refused, stored ones are kept.',
+  TANDEM_E_STORE_CONFLICT: 'A key-value write lost a compare-and-set race (revision mismatch).',
+  TANDEM_E_IDENTITY_EXISTS: 'An identity with that name already exists.',
+  TANDEM_E_IDENTITY_NOT_FOUND: 'No identity with that name.',
+  TANDEM_E_IDENTITY_INVALID: 'A device or module id does not follow IoT Hub naming rules.',
+  TANDEM_E_TWIN: 'A twin patch is invalid (depth, size, types or version).',
+  TANDEM_E_METHOD_TIMEOUT: 'A direct method got no response within its timeout.',
+  TANDEM_E_METHOD_OFFLINE: 'A direct method target is not connected or not subscribed to methods.',
+  TANDEM_E_TLS: 'Creating or loading the hub certificate authority or server certificate failed.',
+  TANDEM_E_API: 'A local HTTP API request is invalid.',
+} as const;
+
+export type ErrorCode = keyof typeof errorCodes;
+
+export class TandemError extends Error {
+  readonly code: ErrorCode;
+  /** Extra machine-readable facts (JSON path, line/column, limit that was hit). */
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown; details?: Record<string, unknown> },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'TandemError';
+    this.code = code;
+    this.details = options?.details ?? {};
+  }
+}
+
+/** An invariant that, when false, means a bug in Tandem rather than bad input. */
+export function assert(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new TandemError('TANDEM_E_ASSERT', `assertion failed: ${message}`);
+}
+
+export function isTandemError(err: unknown, code?: ErrorCode): err is TandemError {
+  return err instanceof TandemError && (code === undefined || err.code === code);
+}

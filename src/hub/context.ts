@@ -1,0 +1,29 @@
+/** What a client session needs from the hub: the seams between sessions and the rest. */
+import type { KeyValue } from '../store/types.js';
+import type { Endpoints } from './endpoints.js';
+import type { IngressContext } from './ingress.js';
+import type { MethodInvoker } from './methods.js';
+import type { SessionRegistry } from './session-registry.js';
+import type { TwinStore } from './twin-store.js';
+
+export interface HubContext extends IngressContext {
+  /** The edge device whose modules `BrokeredEndpoint("/modules/...")` routes address. */
+  readonly edgeDeviceId: string;
+  readonly endpoints: Endpoints;
+  readonly twins: TwinStore;
+  readonly methods: MethodInvoker;
+  readonly sessions: SessionRegistry;
+  readonly kv: KeyValue;
+  /** Logs an operating error that does not end the process. */
+  warn(message: string, err?: unknown): void;
+}
+
+/** Endpoint streams for cloud-to-device messages of one device. */
+export function c2dStream(deviceId: string): string {
+  return `c2d/${deviceId}`;
+}
+
+/** Prefix of every endpoint stream of one module's inputs (see endpointKey in core/routes). */
+export function moduleInputPrefix(moduleId: string): string {
+  return `module/${moduleId}/`;
+}

@@ -1,0 +1,260 @@
+/**
+ * Ordered, at-least-once delivery of one endpoint's stream to whoever consumes it now.
+ *
+ * Records are read from the log after the endpoint's checkpoint and sent in seq order with
+ * at most `windowMax` sent past the last durable checkpoint: unacknowledged, or acknowledged
+ * but not yet checkpointed. So a crash repeats at most `windowMax` messages (G3). The
+ * checkpoint only moves over a contiguous acknowledged prefix, so a reconnect or a hub
+ * restart resumes exactly after the last message known to be received (G1, G2).
+ */
+import { assert } from '../errors.js';
+import type { LogRecord, Store } from '../store/types.js';
+import type { Clock } from '../util/clock.js';
+import type { HubMessage } from './message.js';
+import { decodeMessage } from './message-codec.js';
+
+export interface DeliverySink {
+  /** True while the sink can take another message now (socket not backed up). */
+  readonly ready: boolean;
+  /** Sends a message; `done` is called when the receiver acknowledged it (QoS 1) or at once (QoS 0). */
+  deliver(msg: HubMessage, record: LogRecord, done: () => void): void;
+}
+
+export interface DeliveryObserver {
+  delivered(stream: string, count: number): void;
+  expired(stream: string, count: number): void;
+}
+
+export interface EndpointDeliveryOptions {
+  readonly stream: string;
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly windowMax: number;
+  readonly readBatchMax: number;
+  readonly checkpointCoalesceMs: number;
+  readonly observer: DeliveryObserver;
+  /** Called when a log operation fails; delivery retries on the next notify. */
+  readonly onError: (err: unknown) => void;
+}
+
+interface Outstanding {
+  readonly seq: number;
+  done: boolean;
+  readonly expired: boolean;
+}
+
+export class EndpointDelivery {
+  readonly #o: EndpointDeliveryOptions;
+  #sink: DeliverySink | undefined;
+  /** Bumped on attach/detach so that acks from an old sink are ignored. */
+  #generation = 0;
+  #committed = 0;
+  #flushedCheckpoint = 0;
+  /** Messages committed in memory but not yet in the durable checkpoint. */
+  #unflushed = 0;
+  #cursor = 0;
+  #buffer: LogRecord[] = [];
+  #bufferIndex = 0;
+  #outstanding: Outstanding[] = [];
+  #pumping = false;
+  #again = false;
+  #flushTimer: NodeJS.Timeout | undefined;
+  #flushing: Promise<void> = Promise.resolve();
+  readonly #loaded: Promise<void>;
+  #closed = false;
+
+  constructor(options: EndpointDeliveryOptions) {
+    this.#o = options;
+    this.#loaded = options.store.checkpoints.get(options.stream).then((seq) => {
+      this.#committed = Math.max(this.#committed, seq);
+      this.#flushedCheckpoint = seq;
+      this.#cursor = this.#committed;
+    });
+  }
+
+  get stream(): string {
+    return this.#o.stream;
+  }
+
+  get attached(): boolean {
+    return this.#sink !== undefined;
+  }
+
+  get inflight(): number {
+    return this.#outstanding.length;
+  }
+
+  /** The sink that consumes this endpoint from now on; a previous sink is dropped. */
+  attach(sink: DeliverySink): void {
+    this.#reset();
+    this.#sink = sink;
+    this.notify();
+  }
+
+  /** Stops delivering to `sink`; its unacknowledged messages will be sent again. */
+  detach(sink: DeliverySink): void {
+    if (this.#sink !== sink) return;
+    this.#sink = undefined;
+    this.#reset();
+  }
+
+  /** New records may be in the log, or the sink has room again. */
+  notify(): void {
+    if (this.#closed) return;
+    if (this.#pumping) {
+      this.#again = true;
+      return;
+    }
+    void this.#pump();
+  }
+
+  /** Messages still to be delivered (not yet acknowledged). */
+  async queueLength(): Promise<number> {
+    await this.#loaded;
+    return this.#o.store.log.count(this.#o.stream, this.#committed);
+  }
+
+  /** Drops expired messages at the head of an endpoint nobody consumes now, counting them. */
+  async sweepExpired(): Promise<void> {
+    await this.#loaded;
+    if (this.#sink || this.#pumping || this.#closed) return;
+    this.#pumping = true;
+    try {
+      const now = this.#o.clock.nowMs();
+      const records = await this.#o.store.log.read(this.#o.stream, this.#committed, this.#o.readBatchMax);
+      let expired = 0;
+      for (const r of records) {
+        if (this.#sink || !isExpired(r, now)) break;
+        this.#committed = r.seq;
+        this.#cursor = r.seq;
+        expired++;
+      }
+      if (expired > 0) {
+        this.#o.observer.expired(this.#o.stream, expired);
+        this.#unflushed += expired;
+        this.#scheduleFlush();
+      }
+    } finally {
+      this.#pumping = false;
+    }
+    if (this.#again) this.notify();
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#sink = undefined;
+    clearTimeout(this.#flushTimer);
+    await this.#loaded;
+    await this.#flush();
+  }
+
+  #reset(): void {
+    this.#generation++;
+    this.#outstanding = [];
+    this.#buffer = [];
+    this.#bufferIndex = 0;
+    this.#cursor = this.#committed;
+  }
+
+  async #pump(): Promise<void> {
+    this.#pumping = true;
+    try {
+      await this.#loaded;
+      do {
+        this.#again = false;
+        await this.#fill();
+      } while (this.#again && !this.#closed);
+    } catch (err) {
+      this.#o.onError(err);
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  /** Sends until the window is full, the sink is busy or the log has nothing more. */
+  async #fill(): Promise<void> {
+    while (this.#sink?.ready && this.#outstanding.length + this.#unflushed < this.#o.windowMax && !this.#closed) {
+      if (this.#bufferIndex >= this.#buffer.length) {
+        const generation = this.#generation;
+        const records = await this.#o.store.log.read(this.#o.stream, this.#cursor, this.#o.readBatchMax);
+        if (generation !== this.#generation) continue;
+        if (records.length === 0) return;
+        this.#buffer = records;
+        this.#bufferIndex = 0;
+        this.#cursor = records[records.length - 1]!.seq;
+      }
+      this.#sendOne(this.#sink, this.#buffer[this.#bufferIndex++]!);
+    }
+  }
+
+  #sendOne(sink: DeliverySink, record: LogRecord): void {
+    if (isExpired(record, this.#o.clock.nowMs())) {
+      this.#outstanding.push({ seq: record.seq, done: true, expired: true });
+      this.#advance();
+      return;
+    }
+    const entry: Outstanding = { seq: record.seq, done: false, expired: false };
+    this.#outstanding.push(entry);
+    const generation = this.#generation;
+    sink.deliver(decodeMessage(record.data), record, () => {
+      if (generation !== this.#generation || entry.done) return;
+      entry.done = true;
+      this.#advance();
+    });
+  }
+
+  /** Moves the committed position over the acknowledged prefix and refills the window. */
+  #advance(): void {
+    let delivered = 0;
+    let expired = 0;
+    while (this.#outstanding.length > 0 && this.#outstanding[0]!.done) {
+      const entry = this.#outstanding.shift()!;
+      assert(entry.seq > this.#committed, 'checkpoint moves forward only');
+      this.#committed = entry.seq;
+      if (entry.expired) expired++;
+      else delivered++;
+    }
+    if (delivered > 0) this.#o.observer.delivered(this.#o.stream, delivered);
+    if (expired > 0) this.#o.observer.expired(this.#o.stream, expired);
+    if (delivered + expired > 0) {
+      this.#unflushed += delivered + expired;
+      // Half a window waiting for the checkpoint: write it now rather than stall the window.
+      if (this.#unflushed >= this.#o.windowMax / 2) void this.#flush();
+      else this.#scheduleFlush();
+      this.notify();
+    }
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushTimer || this.#closed) return;
+    this.#flushTimer = setTimeout(() => {
+      this.#flushTimer = undefined;
+      void this.#flush();
+    }, this.#o.checkpointCoalesceMs);
+  }
+
+  /** Writes the checkpoint, then trims what it covers; serialised so trims never overtake. */
+  #flush(): Promise<void> {
+    clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
+    this.#flushing = this.#flushing.then(async () => {
+      const seq = this.#committed;
+      const covered = this.#unflushed;
+      if (seq <= this.#flushedCheckpoint) return;
+      try {
+        await this.#o.store.checkpoints.set(this.#o.stream, seq);
+        this.#flushedCheckpoint = seq;
+        this.#unflushed -= covered;
+        this.notify();
+        await this.#o.store.log.trim(this.#o.stream, seq);
+      } catch (err) {
+        this.#o.onError(err);
+      }
+    });
+    return this.#flushing;
+  }
+}
+
+function isExpired(record: LogRecord, nowMs: number): boolean {
+  return record.expiresAtMs !== 0 && record.expiresAtMs <= nowMs;
+}

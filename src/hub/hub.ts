@@ -1,0 +1,220 @@
+/**
+ * The edge hub: composes the protocol head, sessions, router, endpoints, twins and methods
+ * over one Store. Faces (CLI, HTTP API) use the methods here, never the parts.
+ */
+
+import { randomUUID } from 'node:crypto';
+import type { RouteTable } from '../core/routes/index.js';
+import { formatDesiredPatch, formatMethodRequest } from '../core/topics/index.js';
+import { TandemError } from '../errors.js';
+import { limits } from '../limits.js';
+import { MqttConnection } from '../protocol/connection.js';
+import type { Store } from '../store/types.js';
+import type { TransportSocket } from '../transport/listener.js';
+import { type Clock, systemClock } from '../util/clock.js';
+import { type Authenticator, decideConnect } from './connect.js';
+import { c2dStream, type HubContext } from './context.js';
+import { Endpoints } from './endpoints.js';
+import type { HubMessage } from './message.js';
+import { encodeMessage } from './message-codec.js';
+import { type InvokeOptions, MethodInvoker, type MethodResult } from './methods.js';
+import { HubMetrics } from './metrics.js';
+import { SessionRegistry } from './session-registry.js';
+import type { JsonObject, TwinDocument } from './twin-document.js';
+import { TwinStore } from './twin-store.js';
+
+export interface HubOptions {
+  readonly store: Store;
+  readonly authenticate: Authenticator;
+  readonly routes: RouteTable;
+  readonly edgeDeviceId: string;
+  readonly defaultTtlSecs?: number;
+  readonly clock?: Clock;
+  readonly windowMax?: number;
+  readonly log?: (level: 'info' | 'warn', message: string) => void;
+}
+
+export interface EndpointStatus {
+  readonly stream: string;
+  readonly queueLength: number;
+  readonly attached: boolean;
+  readonly inflight: number;
+}
+
+export class Hub {
+  readonly metrics = new HubMetrics();
+  readonly context: HubContext;
+  readonly #o: HubOptions;
+  #routes: RouteTable;
+  #defaultTtlSecs: number;
+
+  constructor(options: HubOptions) {
+    this.#o = options;
+    this.#routes = options.routes;
+    this.#defaultTtlSecs = options.defaultTtlSecs ?? limits.messageTtlSecondsDefault;
+    const clock = options.clock ?? systemClock;
+    const sessions = new SessionRegistry();
+    const endpoints = new Endpoints({
+      store: options.store,
+      clock,
+      windowMax: options.windowMax,
+      onError: (err) => this.#warn('endpoint delivery failed', err),
+      observer: {
+        delivered: (stream, n) => this.metrics.add(this.metrics.sent, stream, n),
+        expired: (_stream, n) => this.metrics.add(this.metrics.dropped, 'ttl_expiry', n),
+      },
+    });
+    const methods = new MethodInvoker({
+      sendMethodRequest: (id, name, rid, payload) => this.#sendMethod(id, name, rid, payload),
+    });
+    this.context = {
+      store: options.store,
+      kv: options.store.kv,
+      clock,
+      metrics: this.metrics,
+      endpoints,
+      sessions,
+      methods,
+      twins: new TwinStore(options.store.kv),
+      edgeDeviceId: options.edgeDeviceId,
+      routes: () => this.#routes,
+      defaultTtlSecs: () => this.#defaultTtlSecs,
+      warn: (message, err) => this.#warn(message, err),
+    };
+    endpoints.onNewStream = (stream, delivery) => {
+      if (!stream.startsWith('module/')) return;
+      const moduleId = stream.slice('module/'.length).split('/')[0] ?? '';
+      sessions.get(`${options.edgeDeviceId}/${moduleId}`)?.subscriptions.offerStream(delivery);
+    };
+  }
+
+  async start(): Promise<void> {
+    await this.context.endpoints.start();
+  }
+
+  /** Hands a freshly accepted socket to the protocol head. */
+  accept(socket: TransportSocket): void {
+    this.metrics.connectionsOpen++;
+    this.metrics.connectionsTotal++;
+    socket.once('close', () => this.metrics.connectionsOpen--);
+    new MqttConnection(
+      socket,
+      (conn, packet) => decideConnect(this.context, this.#o.authenticate, conn, packet),
+      {
+        onProtocolError: (conn, err) => {
+          this.metrics.add(this.metrics.protocolErrors, err.code);
+          this.#o.log?.('info', `closed ${conn.clientId || conn.remoteAddress}: ${err.message}`);
+        },
+      },
+    );
+  }
+
+  /** Replaces the route table; queued messages stay where they are (they were routed on arrival). */
+  setRoutes(routes: RouteTable, defaultTtlSecs?: number): void {
+    this.#routes = routes;
+    if (defaultTtlSecs !== undefined) this.#defaultTtlSecs = defaultTtlSecs;
+  }
+
+  invokeMethod(options: InvokeOptions): Promise<MethodResult> {
+    return this.context.methods.invoke(options);
+  }
+
+  getTwin(identity: string): Promise<TwinDocument> {
+    return this.context.twins.get(identity);
+  }
+
+  /** Updates desired properties and notifies the twin's client if it listens. */
+  async patchDesired(identity: string, patch: unknown): Promise<number> {
+    const { version, notification } = await this.context.twins.patchDesired(identity, patch);
+    this.#notifyDesired(identity, notification, version);
+    return version;
+  }
+
+  /** Queues a cloud-to-device message durably; resolves with its id once stored. */
+  async sendCloudToDevice(
+    deviceId: string,
+    body: Uint8Array,
+    properties: Record<string, string> = {},
+    messageId?: string,
+  ): Promise<string> {
+    const now = this.context.clock.nowMs();
+    const id = messageId ?? randomUUID();
+    const msg: HubMessage = {
+      id,
+      body,
+      properties,
+      systemProperties: {
+        messageId: id,
+        to: `/devices/${deviceId}/messages/devicebound`,
+        enqueuedTime: new Date(now).toISOString(),
+      },
+    };
+    const stream = c2dStream(deviceId);
+    await this.context.store.log.append([
+      { stream, data: encodeMessage(msg), expiresAtMs: now + this.#defaultTtlSecs * 1000 },
+    ]);
+    this.context.endpoints.get(stream).notify();
+    return id;
+  }
+
+  async endpointStatus(): Promise<EndpointStatus[]> {
+    const out: EndpointStatus[] = [];
+    for (const d of this.context.endpoints.all()) {
+      out.push({
+        stream: d.stream,
+        queueLength: await d.queueLength(),
+        attached: d.attached,
+        inflight: d.inflight,
+      });
+    }
+    return out.sort((a, b) => a.stream.localeCompare(b.stream));
+  }
+
+  /** Length of one endpoint's queue, e.g. `upstream`. */
+  queueLength(stream: string): Promise<number> {
+    return this.context.endpoints.get(stream).queueLength();
+  }
+
+  connectedIdentities(): string[] {
+    return [...this.context.sessions.all()].map((s) => s.principal.key).sort();
+  }
+
+  async close(): Promise<void> {
+    this.context.methods.close();
+    for (const s of [...this.context.sessions.all()]) s.connection.close('hub shutting down');
+    await this.context.endpoints.close();
+  }
+
+  #notifyDesired(identity: string, patch: JsonObject, version: number): void {
+    const session = this.context.sessions.get(identity);
+    if (!session?.subscriptions.has('desiredPatches')) return;
+    session.connection.send({
+      cmd: 'publish',
+      topic: formatDesiredPatch(version),
+      payload: Buffer.from(JSON.stringify(patch)),
+      qos: 0,
+      dup: false,
+      retain: false,
+    });
+  }
+
+  #sendMethod(identity: string, name: string, rid: string, payload: Uint8Array): boolean {
+    const session = this.context.sessions.get(identity);
+    if (!session?.subscriptions.has('methods')) return false;
+    session.connection.send({
+      cmd: 'publish',
+      topic: formatMethodRequest(name, rid),
+      payload: Buffer.from(payload),
+      qos: 0,
+      dup: false,
+      retain: false,
+    });
+    return true;
+  }
+
+  #warn(message: string, err?: unknown): void {
+    const detail =
+      err instanceof TandemError ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : '';
+    this.#o.log?.('warn', detail ? `${message}: ${detail}` : message);
+  }
+}

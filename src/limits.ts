@@ -1,0 +1,64 @@
+/**
+ * Every bound Tandem enforces, in one place. Units are last in the name; each says why.
+ * Change a bound here, never inline.
+ */
+export const limits = {
+  /** IoT Hub's device-to-cloud message limit is 256 KB; larger payloads are refused, not split. */
+  messageBytesMax: 256 * 1024,
+  /** A whole MQTT packet may carry topic + properties beside the 256 KB payload. */
+  packetBytesMax: 256 * 1024 + 16 * 1024,
+  /** IoT Hub caps a topic property bag; a longer topic is malformed input. */
+  topicBytesMax: 16 * 1024,
+  /** Application properties per message, as IoT Hub's 81-property / 8 KB system cap. */
+  propertiesCountMax: 81,
+  /** QoS 1 messages the hub keeps unacknowledged towards one subscriber: bounds repeats after a failure (G3). */
+  inflightWindowMessagesMax: 64,
+  /** QoS 1 publishes a client may have awaiting PUBACK before we stop reading its socket (flow control). */
+  ingressPendingMessagesMax: 256,
+  /** Bytes queued for writing to a slow socket before delivery to it pauses. */
+  socketWriteBufferBytesMax: 1024 * 1024,
+  /** Connections the hub accepts at once; beyond, new sockets are closed at accept. */
+  connectionsMax: 10_000,
+  /** A client must send CONNECT this soon after opening the socket [MQTT-3.1.0-1 spirit]. */
+  connectTimeoutMs: 10_000,
+  /** Upper bound on keepalive a client may ask for; IoT Hub caps at 1177 s. */
+  keepaliveSecondsMax: 1177,
+  /** Keepalive the hub uses when the client asks for 0 (IoT Hub applies a 1177 s max, never "none"). */
+  keepaliveSecondsDefault: 300,
+  /** Subscriptions per client: IoT Hub dialect needs a handful (inputs, twin, methods, c2d). */
+  subscriptionsPerClientMax: 64,
+  /** Max SAS token lifetime accepted, so a leaked token cannot live forever (IoT Hub has no cap; 1 year here). */
+  sasTokenLifetimeSecondsMax: 365 * 24 * 3600,
+  /** Clock skew tolerated when checking SAS expiry. */
+  sasClockSkewSecondsMax: 300,
+  /** Default message TTL when the manifest does not set one: IoT Edge's default timeToLiveSecs is 7200. */
+  messageTtlSecondsDefault: 7200,
+  /** Pending direct-method calls per target; more means a runaway caller. */
+  pendingMethodCallsMax: 100,
+  /** IoT Hub's direct-method response timeout bounds: 5 s to 300 s, default 30 s. */
+  methodTimeoutSecondsMin: 5,
+  methodTimeoutSecondsMax: 300,
+  methodTimeoutSecondsDefault: 30,
+  /** Direct-method payload limit in IoT Hub (128 KB). */
+  methodPayloadBytesMax: 128 * 1024,
+  /** Twin document sizes in IoT Hub: desired and reported are each capped at 32 KB. */
+  twinSectionBytesMax: 32 * 1024,
+  /** Twin nesting depth IoT Hub allows (10 levels of objects). */
+  twinDepthMax: 10,
+  /** Route source text; longer is a manifest error. */
+  routeTextBytesMax: 4096,
+  /** Routes per deployment. */
+  routesCountMax: 1000,
+  /** Records read from the log per delivery batch. */
+  deliveryReadBatchMessagesMax: 128,
+  /** Acknowledged positions coalesced before a checkpoint write: fewer writes, repeats stay within the window. */
+  checkpointCoalesceMs: 20,
+  /** How often TTL expiry is swept. */
+  expirySweepIntervalMs: 1000,
+  /** Default cap of the embedded store on disk (LMDB map size); the disk itself may fill first. */
+  storeBytesMaxDefault: 8 * 1024 * 1024 * 1024,
+  /** Local HTTP API request body cap. */
+  apiBodyBytesMax: 1024 * 1024,
+} as const;
+
+export type Limits = typeof limits;

@@ -1,0 +1,109 @@
+/**
+ * Starts one single-node Tandem: the embedded store, the hub's TLS identity, the identity
+ * registry, the hub with its routes, the MQTT listeners and the local HTTP API. Used by
+ * `tandem up` and by tests that run the hub in-process.
+ */
+import { readFile } from 'node:fs/promises';
+import { startApi } from '../api/http-api.js';
+import { readEdgeHubSettings } from '../core/manifest/edgehub.js';
+import { parseRoutes } from '../core/routes/index.js';
+import { Hub } from '../hub/hub.js';
+import { IdentityRegistry } from '../identity/registry.js';
+import { openEmbeddedStore } from '../store/embedded/index.js';
+import { ensureHubTls } from '../tls/ca.js';
+import { type Listener, listen } from '../transport/listener.js';
+import { loadConfig, storeDir, writePorts } from './data-dir.js';
+
+export interface NodeOptions {
+  readonly dataDir: string;
+  /** Deployment manifest (IoT Edge `modulesContent`); its `$edgeHub` routes are applied. */
+  readonly manifest?: unknown;
+  readonly hubName?: string;
+  readonly edgeDeviceId?: string;
+  /** TLS MQTT port; 0 = ephemeral; undefined = 8883. null disables TLS (tests only). */
+  readonly tlsPort?: number | null;
+  readonly tlsHost?: string;
+  /** Plain MQTT port, only when asked for. */
+  readonly plainPort?: number;
+  readonly plainHost?: string;
+  readonly apiPort?: number;
+  readonly apiHost?: string;
+  /** Extra names for the server certificate (the gateway's host name, its address). */
+  readonly tlsNames?: readonly string[];
+  readonly log?: (level: 'info' | 'warn', message: string) => void;
+}
+
+export interface RunningNode {
+  readonly hub: Hub;
+  readonly registry: IdentityRegistry;
+  readonly hubName: string;
+  readonly edgeDeviceId: string;
+  readonly caPath: string;
+  readonly caPem: string;
+  readonly ports: { readonly mqtts?: number; readonly mqtt?: number; readonly api: number };
+  close(): Promise<void>;
+}
+
+export async function readManifestFile(file: string): Promise<unknown> {
+  return JSON.parse(await readFile(file, 'utf8'));
+}
+
+export async function startNode(o: NodeOptions): Promise<RunningNode> {
+  const config = await loadConfig(o.dataDir, { hubName: o.hubName, edgeDeviceId: o.edgeDeviceId });
+  // Validate everything before anything starts: a bad manifest changes nothing.
+  const settings = o.manifest === undefined ? undefined : readEdgeHubSettings(o.manifest);
+  const routes = parseRoutes(settings?.routes ?? {});
+  const store = await openEmbeddedStore({ dir: storeDir(o.dataDir) });
+  const registry = new IdentityRegistry(store.kv);
+  const tls = await ensureHubTls({ dir: o.dataDir, hostNames: [...(o.tlsNames ?? [])] });
+  const hub = new Hub({
+    store,
+    routes,
+    edgeDeviceId: config.edgeDeviceId,
+    defaultTtlSecs: settings?.timeToLiveSecs,
+    log: o.log,
+    authenticate: (r) =>
+      registry.authenticate({ ...r, hubName: config.hubName, nowSec: Math.floor(Date.now() / 1000) }),
+  });
+  await hub.start();
+  const listeners: Listener[] = [];
+  const onSocket = (s: Parameters<Hub['accept']>[0]): void => hub.accept(s);
+  let mqtts: number | undefined;
+  let mqtt: number | undefined;
+  try {
+    if (o.tlsPort !== null) {
+      const l = await listen({ host: o.tlsHost ?? '0.0.0.0', port: o.tlsPort ?? 8883, tls: { cert: tls.certPem, key: tls.keyPem } }, onSocket);
+      listeners.push(l);
+      mqtts = l.port;
+    }
+    if (o.plainPort !== undefined) {
+      const l = await listen({ host: o.plainHost ?? '127.0.0.1', port: o.plainPort }, onSocket);
+      listeners.push(l);
+      mqtt = l.port;
+    }
+  } catch (err) {
+    await Promise.all(listeners.map((l) => l.close()));
+    await hub.close();
+    await store.close();
+    throw err;
+  }
+  const info = { hubName: config.hubName, edgeDeviceId: config.edgeDeviceId, ports: { ...(mqtts ? { mqtts } : {}), ...(mqtt ? { mqtt } : {}) } };
+  const api = await startApi(hub, info, o.apiHost ?? '127.0.0.1', o.apiPort ?? 0);
+  const ports = { ...info.ports, api: api.port };
+  await writePorts(o.dataDir, { pid: process.pid, host: o.apiHost ?? '127.0.0.1', ...ports });
+  return {
+    hub,
+    registry,
+    hubName: config.hubName,
+    edgeDeviceId: config.edgeDeviceId,
+    caPath: tls.caPath,
+    caPem: tls.caPem,
+    ports,
+    close: async () => {
+      await api.close();
+      await Promise.all(listeners.map((l) => l.close()));
+      await hub.close();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,142 @@
+/**
+ * G1–G3 under SIGKILL: a device publishes numbered messages at full speed (QoS 1) while the
+ * hub process is killed with SIGKILL and restarted, three times. Every message that got a
+ * PUBACK must reach the routed module input, in order, none missing; repeats only within
+ * the in-flight window per crash.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import mqtt, { type MqttClient } from 'mqtt';
+import { limits } from '../../src/limits.js';
+import { GuaranteeChecker } from '../support/checker.js';
+import { clientOptions, type HubAddress } from '../support/clients.js';
+import { manifestWithRoutes } from '../support/node.js';
+import { HubProcess, type HubPorts, keyFromConnectionString } from '../support/process-node.js';
+
+const CRASHES = 3;
+const ACKS_PER_ROUND = 400;
+const PUBLISH_INFLIGHT_MAX = 100;
+const ENDPOINT = 'sink/in';
+
+const dirs: string[] = [];
+after(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+/** Publishes seq 1, 2, 3... with up to PUBLISH_INFLIGHT_MAX unacknowledged; a new client per connection. */
+class Publisher {
+  #seq = 0;
+  #client: MqttClient | undefined;
+  #stopped = false;
+  #onAck: (() => void) | undefined;
+  constructor(
+    readonly hub: () => HubAddress,
+    readonly key: string,
+    readonly checker: GuaranteeChecker,
+  ) {}
+
+  start(): void {
+    this.#connect();
+  }
+
+  #connect(): void {
+    if (this.#stopped) return;
+    const client = mqtt.connect(`mqtt://127.0.0.1:${this.hub().port}`, clientOptions(this.hub(), { deviceId: 'dev1', primaryKey: this.key }));
+    this.#client = client;
+    let inflight = 0;
+    const pump = (): void => {
+      while (!this.#stopped && client.connected && inflight < PUBLISH_INFLIGHT_MAX) {
+        const seq = ++this.#seq;
+        inflight++;
+        client.publish('devices/dev1/messages/events/', JSON.stringify({ seq }), { qos: 1 }, (err) => {
+          inflight--;
+          if (!err && client === this.#client) {
+            this.checker.ack('dev1', seq);
+            this.#onAck?.();
+          }
+          pump();
+        });
+      }
+    };
+    client.on('connect', pump);
+    client.on('error', () => {});
+    client.once('close', () => {
+      client.end(true);
+      // Reconnect with a fresh client: messages not acknowledged are simply not counted.
+      setTimeout(() => this.#connect(), 100);
+    });
+  }
+
+  /** Resolves once the total acknowledged count reaches `n`. */
+  waitForAcks(n: number): Promise<void> {
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (this.checker.ackedCount() >= n) {
+          this.#onAck = undefined;
+          resolve();
+        }
+      };
+      this.#onAck = check;
+      check();
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#onAck = undefined;
+    await this.#client?.endAsync();
+  }
+}
+
+test('every acknowledged message survives SIGKILL of the hub, in order', { timeout: 240_000 }, async () => {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'tandem-kill9-'));
+  dirs.push(dataDir);
+  const hub = new HubProcess(dataDir);
+  const common = ['--data-dir', dataDir, '--gateway-host', 'localhost'];
+  const devKey = keyFromConnectionString(await HubProcess.cli(['identity', 'create', 'dev1', ...common]));
+  const sinkKey = keyFromConnectionString(await HubProcess.cli(['identity', 'create', 'edge1/sink', ...common]));
+  const manifest = await hub.writeManifest(
+    manifestWithRoutes({ r: 'FROM /messages/* WHERE NOT IS_DEFINED($connectionModuleId) INTO BrokeredEndpoint("/modules/sink/inputs/in")' }),
+  );
+  let ports: HubPorts = await hub.start(manifest);
+  const address = (): HubAddress => ({ hubName: 'test-hub.local', port: ports.mqtt });
+  const checker = new GuaranteeChecker();
+
+  const consumer = mqtt.connect(`mqtt://127.0.0.1:${ports.mqtt}`, {
+    ...clientOptions(address(), { deviceId: 'edge1', moduleId: 'sink', primaryKey: sinkKey }),
+    clean: false,
+    reconnectPeriod: 100,
+  });
+  consumer.on('error', () => {});
+  consumer.on('connect', () => consumer.subscribe('devices/edge1/modules/sink/inputs/#', { qos: 1 }));
+  consumer.on('message', (_topic, payload) => checker.receive(ENDPOINT, 'dev1', (JSON.parse(payload.toString()) as { seq: number }).seq));
+
+  const publisher = new Publisher(address, devKey, checker);
+  publisher.start();
+  try {
+    for (let round = 1; round <= CRASHES; round++) {
+      await publisher.waitForAcks(round * ACKS_PER_ROUND);
+      await hub.kill9();
+      ports = await hub.start(manifest, ports);
+    }
+    await publisher.waitForAcks((CRASHES + 1) * ACKS_PER_ROUND);
+    await publisher.stop();
+    await checker.waitForAll([ENDPOINT], 60_000);
+    const report = checker.report([ENDPOINT]);
+    console.log(`kill -9 x${CRASHES}: acked ${report.acked}, received ${report.received}, repeats ${report.repeats}`);
+    assert.deepEqual(report.missing, []);
+    assert.deepEqual(report.orderViolations, []);
+    assert.ok(report.acked >= (CRASHES + 1) * ACKS_PER_ROUND);
+    assert.ok(
+      report.repeats <= CRASHES * limits.inflightWindowMessagesMax,
+      `${report.repeats} repeats exceed ${CRASHES} crashes x window ${limits.inflightWindowMessagesMax}`,
+    );
+  } finally {
+    await publisher.stop();
+    await consumer.endAsync(true);
+    await hub.stop();
+  }
+});

@@ -8,8 +8,9 @@
  * SQLite is not in the comparison: node:sqlite does not exist in Node 20 and better-sqlite3
  * is not a dependency (see docs/benchmarks.md).
  */
-import { mkdtemp, open, rm } from 'node:fs/promises';
+
 import type { FileHandle } from 'node:fs/promises';
+import { mkdtemp, open, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -100,7 +101,13 @@ function percentile(sorted: readonly number[], p: number): number {
 }
 
 /** `appenders` loops, each awaiting its append before the next, for `seconds`. */
-async function measure(backend: string, a: Appender, recordBytes: number, appenders: number, seconds: number): Promise<Row> {
+async function measure(
+  backend: string,
+  a: Appender,
+  recordBytes: number,
+  appenders: number,
+  seconds: number,
+): Promise<Row> {
   const data = new Uint8Array(recordBytes).fill(0x5a);
   const latencies: number[] = [];
   const commitsBefore = a.commits();
@@ -128,7 +135,13 @@ async function measure(backend: string, a: Appender, recordBytes: number, append
   };
 }
 
-async function runCell(root: string, backend: string, recordBytes: number, appenders: number, seconds: number): Promise<Row> {
+async function runCell(
+  root: string,
+  backend: string,
+  recordBytes: number,
+  appenders: number,
+  seconds: number,
+): Promise<Row> {
   const dir = await mkdtemp(path.join(root, `${backend}-`));
   const a = backend === 'lmdb' ? await lmdbAppender(dir) : await FileGroupCommit.open(path.join(dir, 'log'));
   try {
@@ -141,7 +154,9 @@ async function runCell(root: string, backend: string, recordBytes: number, appen
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { seconds: { type: 'string', default: '3' }, dir: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: { seconds: { type: 'string', default: '3' }, dir: { type: 'string' } },
+  });
   const seconds = Number(values.seconds);
   const root = await mkdtemp(path.join(values.dir ?? os.tmpdir(), 'tandem-bench-'));
   console.log(`node ${process.version}, ${os.cpus().length} CPUs, ${os.type()} ${os.release()}, dir ${root}`);

@@ -20,10 +20,18 @@ Starts the hub with examples/demo/manifest.json and a simulated sensor device.
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** src/cli (tsx) or dist/src/cli (compiled): the repository root is two or three levels up. */
-const manifestPath = path.resolve(here, here.includes(`${path.sep}dist${path.sep}`) ? '../../..' : '../..', 'examples/demo/manifest.json');
+const manifestPath = path.resolve(
+  here,
+  here.includes(`${path.sep}dist${path.sep}`) ? '../../..' : '../..',
+  'examples/demo/manifest.json',
+);
 
 export async function runDemo(argv: string[]): Promise<number> {
-  const args = parse(argv, { 'data-dir': { type: 'string' }, port: { type: 'string' }, 'interval-ms': { type: 'string' } }, USAGE);
+  const args = parse(
+    argv,
+    { 'data-dir': { type: 'string' }, port: { type: 'string' }, 'interval-ms': { type: 'string' } },
+    USAGE,
+  );
   if (!args) return 0;
   const intervalMs = Number(args.values['interval-ms'] ?? 1000);
   const node = await startNode({
@@ -35,7 +43,11 @@ export async function runDemo(argv: string[]): Promise<number> {
   const deviceId = 'sensor-1';
   const identity = (await node.registry.get(deviceId)) ?? (await node.registry.create(deviceId));
   const resource = `${node.hubName}/devices/${deviceId}`;
-  const password = createSasToken({ resourceUri: resource, key: identity.primaryKey, expirySec: Math.floor(Date.now() / 1000) + 3600 });
+  const password = createSasToken({
+    resourceUri: resource,
+    key: identity.primaryKey,
+    expirySec: Math.floor(Date.now() / 1000) + 3600,
+  });
   const client = mqtt.connect(`mqtts://localhost:${node.ports.mqtts}`, {
     clientId: deviceId,
     username: `${node.hubName}/${deviceId}/?api-version=2021-04-12`,
@@ -44,16 +56,25 @@ export async function runDemo(argv: string[]): Promise<number> {
     protocolVersion: 4,
     reconnectPeriod: 1000,
   });
-  process.stdout.write(`tandem demo: hub '${node.hubName}' on mqtts port ${node.ports.mqtts}, API http://127.0.0.1:${node.ports.api}\n`);
-  process.stdout.write(`sensor '${deviceId}' publishes every ${intervalMs} ms; routes: sensor -> $upstream, hot readings -> alerts/hot. Ctrl-C stops.\n`);
+  process.stdout.write(
+    `tandem demo: hub '${node.hubName}' on mqtts port ${node.ports.mqtts}, API http://127.0.0.1:${node.ports.api}\n`,
+  );
+  process.stdout.write(
+    `sensor '${deviceId}' publishes every ${intervalMs} ms; routes: sensor -> $upstream, hot readings -> alerts/hot. Ctrl-C stops.\n`,
+  );
   let sent = 0;
   let acked = 0;
   const publish = setInterval(() => {
     const temperature = Math.round((20 + 15 * Math.random()) * 10) / 10;
     const body = JSON.stringify({ temperature, humidity: Math.round(40 + 20 * Math.random()), seq: ++sent });
-    client.publish(`devices/${deviceId}/messages/events/$.ct=application%2Fjson&$.ce=utf-8`, body, { qos: 1 }, (err) => {
-      if (!err) acked++;
-    });
+    client.publish(
+      `devices/${deviceId}/messages/events/$.ct=application%2Fjson&$.ce=utf-8`,
+      body,
+      { qos: 1 },
+      (err) => {
+        if (!err) acked++;
+      },
+    );
   }, intervalMs);
   const status = setInterval(async () => {
     const queues = (await node.hub.endpointStatus()).map((e) => `${e.stream}=${e.queueLength}`).join(' ');

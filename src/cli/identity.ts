@@ -23,19 +23,27 @@ Options:
 function splitId(id: string | undefined): { deviceId: string; moduleId?: string } {
   if (!id) throw new TandemError('TANDEM_E_CONFIG', `an identity is required\n\n${USAGE}`);
   const [deviceId, moduleId, extra] = id.split('/');
-  if (!deviceId || extra !== undefined || moduleId === '') throw new TandemError('TANDEM_E_IDENTITY_INVALID', `'${id}' is not <device> or <device>/<module>`);
+  if (!deviceId || extra !== undefined || moduleId === '')
+    throw new TandemError('TANDEM_E_IDENTITY_INVALID', `'${id}' is not <device> or <device>/<module>`);
   return moduleId ? { deviceId, moduleId } : { deviceId };
 }
 
 export async function runIdentity(argv: string[]): Promise<number> {
-  const args = parse(argv, { 'data-dir': { type: 'string' }, 'gateway-host': { type: 'string' }, json: { type: 'boolean' } }, USAGE);
+  const args = parse(
+    argv,
+    { 'data-dir': { type: 'string' }, 'gateway-host': { type: 'string' }, json: { type: 'boolean' } },
+    USAGE,
+  );
   if (!args) return 0;
   const [verb, id] = args.positionals;
   const dataDir = (args.values['data-dir'] as string | undefined) ?? DEFAULT_DATA_DIR;
   const config = await loadConfig(dataDir, {});
   const ports = await readPorts(dataDir);
   const host = (args.values['gateway-host'] as string | undefined) ?? os.hostname();
-  const gatewayHost = ports?.mqtts !== undefined && ports.mqtts !== 8883 && !host.includes(':') ? `${host}:${ports.mqtts}` : host;
+  const gatewayHost =
+    ports?.mqtts !== undefined && ports.mqtts !== 8883 && !host.includes(':')
+      ? `${host}:${ports.mqtts}`
+      : host;
   const store = await openEmbeddedStore({ dir: storeDir(dataDir) });
   try {
     const registry = new IdentityRegistry(store.kv);
@@ -49,7 +57,10 @@ export async function runIdentity(argv: string[]): Promise<number> {
           await registry.create(deviceId);
           process.stderr.write(`created device ${deviceId} for module ${moduleId}\n`);
         }
-        const identity = verb === 'create' ? await registry.create(deviceId, moduleId) : await registry.get(deviceId, moduleId);
+        const identity =
+          verb === 'create'
+            ? await registry.create(deviceId, moduleId)
+            : await registry.get(deviceId, moduleId);
         if (!identity) throw new TandemError('TANDEM_E_IDENTITY_NOT_FOUND', `no identity '${id}'`);
         const cs = registry.connectionString(identity, { hubName: config.hubName, gatewayHost });
         process.stdout.write(json ? `${JSON.stringify({ id, connectionString: cs })}\n` : `${cs}\n`);

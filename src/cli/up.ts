@@ -1,5 +1,6 @@
 /** `tandem up`: the hub in the foreground until SIGINT/SIGTERM. */
-import { startNode, readManifestFile, type RunningNode } from '../runtime/start-node.js';
+import { TandemError } from '../errors.js';
+import { type RunningNode, readManifestFile, startNode } from '../runtime/start-node.js';
 import { DEFAULT_DATA_DIR, parse, portOption } from './options.js';
 
 const USAGE = `Usage: tandem up [manifest.json] [options]
@@ -17,6 +18,7 @@ Options:
   --hub-name NAME      IoT Hub host name devices use in their connection strings (remembered)
   --device-id ID       This edge device's id; modules are {device-id}/{module} (remembered)
   --tls-name NAME      Extra DNS name or IP for the server certificate (repeatable)
+  --store-max-mb N     Cap on the message store; when full, new messages are refused, none dropped
   -h, --help           Show this help
 `;
 
@@ -33,6 +35,7 @@ export async function runUp(argv: string[]): Promise<number> {
       'hub-name': { type: 'string' },
       'device-id': { type: 'string' },
       'tls-name': { type: 'string', multiple: true },
+      'store-max-mb': { type: 'string' },
     },
     USAGE,
   );
@@ -50,6 +53,7 @@ export async function runUp(argv: string[]): Promise<number> {
     hubName: v['hub-name'] as string | undefined,
     edgeDeviceId: v['device-id'] as string | undefined,
     tlsNames: (v['tls-name'] as string[] | undefined) ?? [],
+    storeBytesMax: megabytes(v['store-max-mb'] as string | undefined),
     log: (level, message) => process.stderr.write(`${new Date().toISOString()} ${level} ${message}\n`),
   });
   printBanner(node);
@@ -57,6 +61,13 @@ export async function runUp(argv: string[]): Promise<number> {
   process.stderr.write('tandem: shutting down\n');
   await node.close();
   return 0;
+}
+
+function megabytes(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new TandemError('TANDEM_E_CONFIG', `--store-max-mb must be a positive number, got '${value}'`);
+  return Math.floor(n * 1024 * 1024);
 }
 
 function printBanner(node: RunningNode): void {

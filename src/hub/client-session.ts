@@ -59,7 +59,7 @@ export class ClientSession implements PacketHandler {
           'TANDEM_E_TOO_LARGE',
           `message of ${payload.length} bytes is over ${limits.messageBytesMax}`,
         ),
-        REASON.packetTooLarge,
+        REASON.implementationSpecific,
       );
       return;
     }

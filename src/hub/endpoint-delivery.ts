@@ -173,7 +173,11 @@ export class EndpointDelivery {
 
   /** Sends until the window is full, the sink is busy or the log has nothing more. */
   async #fill(): Promise<void> {
-    while (this.#sink?.ready && this.#outstanding.length + this.#unflushed < this.#o.windowMax && !this.#closed) {
+    while (
+      this.#sink?.ready &&
+      this.#outstanding.length + this.#unflushed < this.#o.windowMax &&
+      !this.#closed
+    ) {
       if (this.#bufferIndex >= this.#buffer.length) {
         const generation = this.#generation;
         const records = await this.#o.store.log.read(this.#o.stream, this.#cursor, this.#o.readBatchMax);

@@ -20,7 +20,7 @@ export function handleDialectPublish(session: ClientSession, packet: IPublishPac
     session.refuse(
       packet,
       err,
-      err.code === 'TANDEM_E_TOO_LARGE' ? REASON.packetTooLarge : REASON.topicNameInvalid,
+      err.code === 'TANDEM_E_TOO_LARGE' ? REASON.implementationSpecific : REASON.topicNameInvalid,
     );
     return;
   }
@@ -128,7 +128,13 @@ function twinReported(session: ClientSession, packet: IPublishPacket, payload: B
     },
   );
   session.ackWhenDone(packet, answered, (r) =>
-    respond(session, r.status, rid, r.message === undefined ? undefined : { errorCode: 400, message: r.message }, r.version),
+    respond(
+      session,
+      r.status,
+      rid,
+      r.message === undefined ? undefined : { errorCode: 400, message: r.message },
+      r.version,
+    ),
   );
 }
 

@@ -63,7 +63,11 @@ export class MqttConnection {
     this.#reader = new PacketReader(
       limits.packetBytesMax,
       (p) => this.#onPacket(p),
-      (e) => this.protocolError(e),
+      (e) =>
+        this.protocolError(
+          e,
+          e.code === 'TANDEM_E_TOO_LARGE' ? REASON.packetTooLarge : REASON.malformedPacket,
+        ),
     );
     socket.on('data', (chunk: Buffer) => this.#reader.push(chunk));
     socket.on('error', () => this.#teardown('socket error'));

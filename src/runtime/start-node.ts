@@ -30,6 +30,8 @@ export interface NodeOptions {
   readonly apiHost?: string;
   /** Extra names for the server certificate (the gateway's host name, its address). */
   readonly tlsNames?: readonly string[];
+  /** Cap on the store's size; past it new messages are refused (no PUBACK), stored ones kept. */
+  readonly storeBytesMax?: number;
   readonly log?: (level: 'info' | 'warn', message: string) => void;
 }
 
@@ -53,7 +55,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   // Validate everything before anything starts: a bad manifest changes nothing.
   const settings = o.manifest === undefined ? undefined : readEdgeHubSettings(o.manifest);
   const routes = parseRoutes(settings?.routes ?? {});
-  const store = await openEmbeddedStore({ dir: storeDir(o.dataDir) });
+  const store = await openEmbeddedStore({ dir: storeDir(o.dataDir), storeBytesMax: o.storeBytesMax });
   const registry = new IdentityRegistry(store.kv);
   const tls = await ensureHubTls({ dir: o.dataDir, hostNames: [...(o.tlsNames ?? [])] });
   const hub = new Hub({
@@ -72,7 +74,14 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   let mqtt: number | undefined;
   try {
     if (o.tlsPort !== null) {
-      const l = await listen({ host: o.tlsHost ?? '0.0.0.0', port: o.tlsPort ?? 8883, tls: { cert: tls.certPem, key: tls.keyPem } }, onSocket);
+      const l = await listen(
+        {
+          host: o.tlsHost ?? '0.0.0.0',
+          port: o.tlsPort ?? 8883,
+          tls: { cert: tls.certPem, key: tls.keyPem },
+        },
+        onSocket,
+      );
       listeners.push(l);
       mqtts = l.port;
     }
@@ -87,7 +96,11 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     await store.close();
     throw err;
   }
-  const info = { hubName: config.hubName, edgeDeviceId: config.edgeDeviceId, ports: { ...(mqtts ? { mqtts } : {}), ...(mqtt ? { mqtt } : {}) } };
+  const info = {
+    hubName: config.hubName,
+    edgeDeviceId: config.edgeDeviceId,
+    ports: { ...(mqtts ? { mqtts } : {}), ...(mqtt ? { mqtt } : {}) },
+  };
   const api = await startApi(hub, info, o.apiHost ?? '127.0.0.1', o.apiPort ?? 0);
   const ports = { ...info.ports, api: api.port };
   await writePorts(o.dataDir, { pid: process.pid, host: o.apiHost ?? '127.0.0.1', ...ports });

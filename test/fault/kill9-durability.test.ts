@@ -14,7 +14,7 @@ import { limits } from '../../src/limits.js';
 import { GuaranteeChecker } from '../support/checker.js';
 import { clientOptions, type HubAddress } from '../support/clients.js';
 import { manifestWithRoutes } from '../support/node.js';
-import { HubProcess, type HubPorts, keyFromConnectionString } from '../support/process-node.js';
+import { type HubPorts, HubProcess, keyFromConnectionString } from '../support/process-node.js';
 
 const CRASHES = 3;
 const ACKS_PER_ROUND = 400;
@@ -44,7 +44,10 @@ class Publisher {
 
   #connect(): void {
     if (this.#stopped) return;
-    const client = mqtt.connect(`mqtt://127.0.0.1:${this.hub().port}`, clientOptions(this.hub(), { deviceId: 'dev1', primaryKey: this.key }));
+    const client = mqtt.connect(
+      `mqtt://127.0.0.1:${this.hub().port}`,
+      clientOptions(this.hub(), { deviceId: 'dev1', primaryKey: this.key }),
+    );
     this.#client = client;
     let inflight = 0;
     const pump = (): void => {
@@ -97,9 +100,13 @@ test('every acknowledged message survives SIGKILL of the hub, in order', { timeo
   const hub = new HubProcess(dataDir);
   const common = ['--data-dir', dataDir, '--gateway-host', 'localhost'];
   const devKey = keyFromConnectionString(await HubProcess.cli(['identity', 'create', 'dev1', ...common]));
-  const sinkKey = keyFromConnectionString(await HubProcess.cli(['identity', 'create', 'edge1/sink', ...common]));
+  const sinkKey = keyFromConnectionString(
+    await HubProcess.cli(['identity', 'create', 'edge1/sink', ...common]),
+  );
   const manifest = await hub.writeManifest(
-    manifestWithRoutes({ r: 'FROM /messages/* WHERE NOT IS_DEFINED($connectionModuleId) INTO BrokeredEndpoint("/modules/sink/inputs/in")' }),
+    manifestWithRoutes({
+      r: 'FROM /messages/* WHERE NOT IS_DEFINED($connectionModuleId) INTO BrokeredEndpoint("/modules/sink/inputs/in")',
+    }),
   );
   let ports: HubPorts = await hub.start(manifest);
   const address = (): HubAddress => ({ hubName: 'test-hub.local', port: ports.mqtt });
@@ -112,7 +119,9 @@ test('every acknowledged message survives SIGKILL of the hub, in order', { timeo
   });
   consumer.on('error', () => {});
   consumer.on('connect', () => consumer.subscribe('devices/edge1/modules/sink/inputs/#', { qos: 1 }));
-  consumer.on('message', (_topic, payload) => checker.receive(ENDPOINT, 'dev1', (JSON.parse(payload.toString()) as { seq: number }).seq));
+  consumer.on('message', (_topic, payload) =>
+    checker.receive(ENDPOINT, 'dev1', (JSON.parse(payload.toString()) as { seq: number }).seq),
+  );
 
   const publisher = new Publisher(address, devKey, checker);
   publisher.start();
@@ -126,7 +135,9 @@ test('every acknowledged message survives SIGKILL of the hub, in order', { timeo
     await publisher.stop();
     await checker.waitForAll([ENDPOINT], 60_000);
     const report = checker.report([ENDPOINT]);
-    console.log(`kill -9 x${CRASHES}: acked ${report.acked}, received ${report.received}, repeats ${report.repeats}`);
+    console.log(
+      `kill -9 x${CRASHES}: acked ${report.acked}, received ${report.received}, repeats ${report.repeats}`,
+    );
     assert.deepEqual(report.missing, []);
     assert.deepEqual(report.orderViolations, []);
     assert.ok(report.acked >= (CRASHES + 1) * ACKS_PER_ROUND);

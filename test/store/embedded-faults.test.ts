@@ -6,14 +6,15 @@
  */
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
 import type { Store } from '../../src/store/types.js';
 import { type Acked, assertAcked, fillStreams, fillUntilFull, withTmpfs } from './fixtures/fill.js';
-import { spawnFixture } from './fixtures/spawn.js';
+import { fixtureArgs, spawnFixture } from './fixtures/spawn.js';
+import { checkOrder, straceAvailable, traceNode } from './fixtures/syscall-order.js';
 
 const recordBytes = 1000;
 const perRound = 16;
@@ -25,12 +26,18 @@ async function trimFirstStream(store: Store, acked: readonly Acked[]): Promise<v
   assert.equal(await store.log.count(fillStreams[0]!, 0), 0);
 }
 
-async function assertRecovers(dir: string, options: { storeBytesMax?: number; diskReserveBytes?: number }, acked: Acked[]): Promise<void> {
+async function assertRecovers(
+  dir: string,
+  options: { storeBytesMax?: number; diskReserveBytes?: number },
+  acked: Acked[],
+): Promise<void> {
   const store = await openEmbeddedStore({ dir, ...options });
   try {
     assert.equal(await assertAcked(store, acked, fillStreams), 0, 'a refused append stored nothing');
     await trimFirstStream(store, acked);
-    const [seq] = await store.log.append([{ stream: 'after', data: new Uint8Array(recordBytes), expiresAtMs: 0 }]);
+    const [seq] = await store.log.append([
+      { stream: 'after', data: new Uint8Array(recordBytes), expiresAtMs: 0 },
+    ]);
     assert.ok(seq! > Math.max(...acked.map((a) => a.seq)));
     const kept = acked.filter((a) => a.stream !== fillStreams[0]);
     await assertAcked(store, kept, fillStreams.slice(1));
@@ -50,7 +57,11 @@ describe('embedded store faults', () => {
       assert.equal(full.details.reason, 'store');
       assert.ok(acked.length > 500, `only ${acked.length} records fitted in 2 MiB`);
       const counts = await Promise.all(fillStreams.map((s) => store.log.count(s, 0)));
-      const many = fillStreams.map((stream) => ({ stream, data: new Uint8Array(recordBytes), expiresAtMs: 0 }));
+      const many = fillStreams.map((stream) => ({
+        stream,
+        data: new Uint8Array(recordBytes),
+        expiresAtMs: 0,
+      }));
       await assert.rejects(store.log.append(many), { code: 'TANDEM_E_STORE_FULL' });
       assert.deepEqual(await Promise.all(fillStreams.map((s) => store.log.count(s, 0))), counts);
       assert.ok(await store.kv.put('still/writable', new Uint8Array(8)), 'small key-value writes still work');
@@ -84,11 +95,31 @@ describe('embedded store faults', () => {
       assert.equal(full.details.reason, 'disk');
       // LMDB reports a short pwrite() as EIO (5), a write with no room at all as ENOSPC (28).
       const { code } = full.cause as { code?: unknown };
-      assert.ok(code === 5 || code === 28, `the file system error is kept as the cause: ${String(full.cause)}`);
+      assert.ok(
+        code === 5 || code === 28,
+        `the file system error is kept as the cause: ${String(full.cause)}`,
+      );
       await store.close();
       await rm(ballast);
       await assertRecovers(dir, options, acked);
     }));
+
+  test('an append resolves only after fdatasync and the O_DSYNC meta write (strace)', async (t) => {
+    if (!straceAvailable()) {
+      t.skip('strace is not installed: cannot watch the order of write, fsync and ack system calls');
+      return;
+    }
+    const parent = await mkdtemp(path.join(os.tmpdir(), 'tandem-fsync-'));
+    try {
+      const traceFile = path.join(parent, 'trace');
+      traceNode(fixtureArgs('append-sequential', [path.join(parent, 'store'), '50']), traceFile);
+      const report = checkOrder(await readFile(traceFile, 'utf8'));
+      assert.equal(report.acks, 50);
+      assert.deepEqual(report.violations, []);
+    } finally {
+      await rm(parent, { recursive: true, force: true });
+    }
+  });
 
   test('SIGKILL of a writer loses no acknowledged record (3 rounds)', async () => {
     const parent = await mkdtemp(path.join(os.tmpdir(), 'tandem-crash-'));

@@ -58,7 +58,11 @@ describe('embedded store', () => {
   test('appends issued together share one commit', () =>
     withStore(async (store) => {
       const before = store.stats();
-      await Promise.all(Array.from({ length: 200 }, (_, i) => store.log.append([{ stream: 's', data: new Uint8Array([i]), expiresAtMs: 0 }])));
+      await Promise.all(
+        Array.from({ length: 200 }, (_, i) =>
+          store.log.append([{ stream: 's', data: new Uint8Array([i]), expiresAtMs: 0 }]),
+        ),
+      );
       const after = store.stats();
       assert.equal(after.writes - before.writes, 200);
       assert.equal(after.commits - before.commits, 1, 'one event-loop turn of appends is one transaction');
@@ -66,7 +70,8 @@ describe('embedded store', () => {
 
   test('appends issued during a commit share the next one', () =>
     withStore(async (store) => {
-      const append = (i: number) => store.log.append([{ stream: 's', data: new Uint8Array([i]), expiresAtMs: 0 }]);
+      const append = (i: number) =>
+        store.log.append([{ stream: 's', data: new Uint8Array([i]), expiresAtMs: 0 }]);
       const first = append(0);
       // Issued on later turns while the first transaction is being written and fsynced.
       const later: Promise<number[]>[] = [];
@@ -102,7 +107,10 @@ describe('embedded store', () => {
       const seen = await store.kv.get('identities/from-cli');
       assert.equal(new TextDecoder().decode(seen?.value), 'created by another process');
       assert.equal(seen?.revision, revision);
-      assert.deepEqual((await store.log.read('from-cli', 0, 10)).map((r) => r.seq), [seq]);
+      assert.deepEqual(
+        (await store.log.read('from-cli', 0, 10)).map((r) => r.seq),
+        [seq],
+      );
       const [next] = await store.log.append([{ stream: 'here', data: new Uint8Array([1]), expiresAtMs: 0 }]);
       assert.ok(next! > seq!);
     }));

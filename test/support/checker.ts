@@ -17,14 +17,12 @@ export class GuaranteeChecker {
   #onReceive: (() => void) | undefined;
 
   ack(sender: string, seq: number): void {
-    let s = this.#acked.get(sender);
-    if (!s) this.#acked.set(sender, (s = new Set()));
-    s.add(seq);
+    setFor(this.#acked, sender).add(seq);
   }
 
   receive(endpoint: string, sender: string, seq: number): void {
-    let list = this.#received.get(endpoint);
-    if (!list) this.#received.set(endpoint, (list = []));
+    const list = this.#received.get(endpoint) ?? [];
+    this.#received.set(endpoint, list);
     list.push({ sender, seq });
     this.#onReceive?.();
   }
@@ -49,7 +47,11 @@ export class GuaranteeChecker {
       const timer = setTimeout(() => {
         this.#onReceive = undefined;
         const missing = endpoints.flatMap((e) => this.#missingAt(e));
-        reject(new Error(`${missing.length} acknowledged messages never arrived, e.g. ${JSON.stringify(missing.slice(0, 5))}`));
+        reject(
+          new Error(
+            `${missing.length} acknowledged messages never arrived, e.g. ${JSON.stringify(missing.slice(0, 5))}`,
+          ),
+        );
       }, timeoutMs);
       this.#onReceive = check;
       check();
@@ -58,11 +60,7 @@ export class GuaranteeChecker {
 
   #missingAt(endpoint: string): Array<{ endpoint: string; sender: string; seq: number }> {
     const got = new Map<string, Set<number>>();
-    for (const r of this.#received.get(endpoint) ?? []) {
-      let s = got.get(r.sender);
-      if (!s) got.set(r.sender, (s = new Set()));
-      s.add(r.seq);
-    }
+    for (const r of this.#received.get(endpoint) ?? []) setFor(got, r.sender).add(r.seq);
     const missing: Array<{ endpoint: string; sender: string; seq: number }> = [];
     for (const [sender, seqs] of this.#acked) {
       for (const seq of seqs) if (!got.get(sender)?.has(seq)) missing.push({ endpoint, sender, seq });
@@ -80,8 +78,7 @@ export class GuaranteeChecker {
       const highest = new Map<string, number>();
       for (const { sender, seq } of this.#received.get(endpoint) ?? []) {
         received++;
-        let s = seen.get(sender);
-        if (!s) seen.set(sender, (s = new Set()));
+        const s = setFor(seen, sender);
         const top = highest.get(sender) ?? -Infinity;
         if (s.has(seq)) repeats++;
         else if (seq < top) orderViolations.push({ endpoint, sender, seq, after: top });
@@ -91,4 +88,13 @@ export class GuaranteeChecker {
     }
     return { acked: this.ackedCount(), received, missing, orderViolations, repeats };
   }
+}
+
+function setFor<K>(map: Map<K, Set<number>>, key: K): Set<number> {
+  let s = map.get(key);
+  if (!s) {
+    s = new Set();
+    map.set(key, s);
+  }
+  return s;
 }

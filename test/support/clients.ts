@@ -17,10 +17,18 @@ export interface ClientIdentity {
 
 export function sasPassword(hubName: string, id: ClientIdentity, lifetimeSec = 3600): string {
   const resource = `${hubName}/devices/${id.deviceId}${id.moduleId ? `/modules/${id.moduleId}` : ''}`;
-  return createSasToken({ resourceUri: resource, key: id.primaryKey, expirySec: Math.floor(Date.now() / 1000) + lifetimeSec });
+  return createSasToken({
+    resourceUri: resource,
+    key: id.primaryKey,
+    expirySec: Math.floor(Date.now() / 1000) + lifetimeSec,
+  });
 }
 
-export function clientOptions(hub: HubAddress, id: ClientIdentity, extra: IClientOptions = {}): IClientOptions {
+export function clientOptions(
+  hub: HubAddress,
+  id: ClientIdentity,
+  extra: IClientOptions = {},
+): IClientOptions {
   const clientId = id.moduleId ? `${id.deviceId}/${id.moduleId}` : id.deviceId;
   return {
     clientId,
@@ -35,7 +43,11 @@ export function clientOptions(hub: HubAddress, id: ClientIdentity, extra: IClien
 }
 
 /** Connects and resolves once CONNACK arrived; rejects on a refusal or error. */
-export async function connectClient(hub: HubAddress, id: ClientIdentity, extra: IClientOptions = {}): Promise<MqttClient> {
+export async function connectClient(
+  hub: HubAddress,
+  id: ClientIdentity,
+  extra: IClientOptions = {},
+): Promise<MqttClient> {
   const url = `${hub.tls ? 'mqtts' : 'mqtt'}://localhost:${hub.port}`;
   const client = mqtt.connect(url, clientOptions(hub, id, extra));
   await new Promise<void>((resolve, reject) => {

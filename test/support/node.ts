@@ -30,7 +30,14 @@ export function manifestWithRoutes(routes: Record<string, unknown>, timeToLiveSe
   };
 }
 
-export async function startTestNode(options: { routes?: Record<string, unknown>; edgeDeviceId?: string; dataDir?: string } = {}): Promise<TestNode> {
+export interface TestNodeOptions {
+  readonly routes?: Record<string, unknown>;
+  readonly edgeDeviceId?: string;
+  readonly dataDir?: string;
+  readonly storeBytesMax?: number;
+}
+
+export async function startTestNode(options: TestNodeOptions = {}): Promise<TestNode> {
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'tandem-test-')));
   const node = await startNode({
     dataDir,
@@ -40,6 +47,7 @@ export async function startTestNode(options: { routes?: Record<string, unknown>;
     plainPort: 0,
     edgeDeviceId: options.edgeDeviceId ?? 'edge1',
     hubName: 'test-hub.local',
+    storeBytesMax: options.storeBytesMax,
   });
   return {
     node,
@@ -47,7 +55,8 @@ export async function startTestNode(options: { routes?: Record<string, unknown>;
     plain: { hubName: node.hubName, port: node.ports.mqtt! },
     secure: { hubName: node.hubName, port: node.ports.mqtts!, tls: { ca: node.caPem } },
     async identity(deviceId, moduleId) {
-      if (moduleId !== undefined && !(await node.registry.get(deviceId))) await node.registry.create(deviceId);
+      if (moduleId !== undefined && !(await node.registry.get(deviceId)))
+        await node.registry.create(deviceId);
       const existing = await node.registry.get(deviceId, moduleId);
       const id = existing ?? (await node.registry.create(deviceId, moduleId));
       return { deviceId, moduleId, primaryKey: id.primaryKey };

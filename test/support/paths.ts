@@ -12,5 +12,7 @@ export const repoRoot = path.resolve(here, compiled ? '../../..' : '../..');
 
 /** Node arguments that run the module at `relative` (e.g. 'src/cli/run'), compiled or not. */
 export function nodeArgs(relative: string): string[] {
-  return compiled ? [path.join(repoRoot, 'dist', `${relative}.js`)] : ['--import', 'tsx', path.join(repoRoot, `${relative}.ts`)];
+  return compiled
+    ? [path.join(repoRoot, 'dist', `${relative}.js`)]
+    : ['--import', 'tsx', path.join(repoRoot, `${relative}.ts`)];
 }

@@ -26,7 +26,9 @@ export class HubProcess {
 
   /** Runs `tandem <args>` to completion (e.g. `identity create`), returning stdout. */
   static async cli(args: string[]): Promise<string> {
-    const child = spawn(process.execPath, [...nodeArgs('src/cli/run'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...nodeArgs('src/cli/run'), ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -74,9 +76,13 @@ export class HubProcess {
         out += d.toString();
         if (out.includes(' is up')) resolve();
       });
-      child.once('exit', (code) => reject(new Error(`tandem up exited ${code} before listening: ${this.#stderr}`)));
+      child.once('exit', (code) =>
+        reject(new Error(`tandem up exited ${code} before listening: ${this.#stderr}`)),
+      );
     });
-    const file = JSON.parse(await readFile(path.join(this.dataDir, 'ports.json'), 'utf8')) as HubPorts & { pid: number };
+    const file = JSON.parse(await readFile(path.join(this.dataDir, 'ports.json'), 'utf8')) as HubPorts & {
+      pid: number;
+    };
     if (file.pid !== child.pid) throw new Error('ports file is not from this process');
     return { mqtt: file.mqtt, mqtts: file.mqtts, api: file.api };
   }

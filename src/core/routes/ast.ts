@@ -194,7 +194,9 @@ export interface RouteTable {
 }
 
 /** The `$edgeHub` `properties.desired.routes` value of one route (manifest schema 1.0 or 1.1). */
-export type RouteSpec = string | { readonly route: string; readonly priority?: number; readonly timeToLiveSecs?: number };
+export type RouteSpec =
+  | string
+  | { readonly route: string; readonly priority?: number; readonly timeToLiveSecs?: number };
 
 /** One endpoint a message goes to, after several routes to it were merged. */
 export interface RoutedEndpoint {

@@ -35,7 +35,8 @@ export function parseBodyQuery(query: string): BodyQuery | string {
     const name = m[1]!;
     // JsonPath.g4 lexes an all-digit name as INT, which is not a property name.
     if (/^[0-9]+$/.test(name)) return `property name ${quote(name)} cannot be all digits`;
-    if (rest[name.length] === '[' && m[2] === undefined) return `expected [index] at ${quote(rest.slice(name.length))}`;
+    if (rest[name.length] === '[' && m[2] === undefined)
+      return `expected [index] at ${quote(rest.slice(name.length))}`;
     segments.push(name);
     if (m[2] !== undefined) segments.push(Number(m[2]));
     rest = rest.slice(m[0].length);
@@ -122,10 +123,12 @@ export function readBody(root: JsonRoot, query: BodyQuery): string | number | bo
       if (!Array.isArray(cur) || step >= cur.length) return null;
       cur = cur[step];
     } else {
-      if (typeof cur !== 'object' || cur === null || Array.isArray(cur) || !Object.hasOwn(cur, step)) return null;
+      if (typeof cur !== 'object' || cur === null || Array.isArray(cur) || !Object.hasOwn(cur, step))
+        return null;
       cur = (cur as Record<string, unknown>)[step];
     }
   }
-  if (cur === null || typeof cur === 'string' || typeof cur === 'number' || typeof cur === 'boolean') return cur;
+  if (cur === null || typeof cur === 'string' || typeof cur === 'number' || typeof cur === 'boolean')
+    return cur;
   return undefined;
 }

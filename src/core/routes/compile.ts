@@ -29,7 +29,8 @@ function operandError(e: BinaryExpr, l: ValueType, r: ValueType, expected: Value
 const numeric = (t: ValueType): boolean => t === 'number' || t === 'dynamic';
 const stringy = (t: ValueType): boolean => t === 'string' || t === 'dynamic';
 /** QueryValue.IsSupportedType: the static types a $body value may be compared with. */
-const comparable = (t: ValueType): boolean => t === 'null' || t === 'number' || t === 'string' || t === 'bool';
+const comparable = (t: ValueType): boolean =>
+  t === 'null' || t === 'number' || t === 'string' || t === 'bool';
 
 /** CheckOperands with the left type expected on both sides (comparisons, equality, `??`). */
 function sameTypes(l: ValueType, r: ValueType): boolean {
@@ -42,9 +43,11 @@ function arithmetic(e: BinaryExpr, l: Typed, r: Typed): Typed {
     operandError(e, l.type, r.type, 'number', hint);
   }
   const op = arithmeticOp(e.op);
-  if (l.type === 'number' && r.type === 'number') return { type: 'number', run: (ctx) => op(l.run(ctx) as number, r.run(ctx) as number) };
+  if (l.type === 'number' && r.type === 'number')
+    return { type: 'number', run: (ctx) => op(l.run(ctx) as number, r.run(ctx) as number) };
   // edgeHub has no `%` and no unary minus for QueryValue: those fail to compile with a $body operand.
-  if (e.op === '%') throw new RouteProblem(e.pos, "operator '%' does not take a $body value; wrap it in AS_NUMBER()");
+  if (e.op === '%')
+    throw new RouteProblem(e.pos, "operator '%' does not take a $body value; wrap it in AS_NUMBER()");
   return {
     type: 'dynamic',
     run: (ctx) => {
@@ -72,8 +75,15 @@ function arithmeticOp(op: BinaryOp): (a: number, b: number) => number {
 
 function comparison(e: BinaryExpr, l: Typed, r: Typed): Typed {
   if (!sameTypes(l.type, r.type)) {
-    const mixed = (l.type === 'string' && r.type === 'number') || (l.type === 'number' && r.type === 'string');
-    operandError(e, l.type, r.type, l.type, mixed ? ' (properties are strings; compare with a string or use AS_NUMBER)' : '');
+    const mixed =
+      (l.type === 'string' && r.type === 'number') || (l.type === 'number' && r.type === 'string');
+    operandError(
+      e,
+      l.type,
+      r.type,
+      l.type,
+      mixed ? ' (properties are strings; compare with a string or use AS_NUMBER)' : '',
+    );
   }
   const test = compareTest(e.op);
   return {
@@ -158,7 +168,8 @@ function logical(e: BinaryExpr, l: Typed, r: Typed): Typed {
   // edgeHub checks the right side against the left's type by mistake: a bare $body value is
   // accepted on the right only when the left is one too. We accept exactly what edgeHub accepts.
   const valid = (boolish(l.type) || l.type === 'dynamic') && (boolish(r.type) || l.type === 'dynamic');
-  const hint = r.type === 'dynamic' ? ' (edgeHub needs an explicit test on the right, e.g. $body.flag = true)' : '';
+  const hint =
+    r.type === 'dynamic' ? ' (edgeHub needs an explicit test on the right, e.g. $body.flag = true)' : '';
   if (!valid) operandError(e, l.type, r.type, 'bool', hint);
   const isAnd = e.op === 'AND';
   if (l.type === 'dynamic' || r.type === 'dynamic') {
@@ -169,7 +180,12 @@ function logical(e: BinaryExpr, l: Typed, r: Typed): Typed {
   if ((l.type === 'null' && r.type === 'undefined') || (l.type === 'undefined' && r.type === 'null')) {
     operandError(e, l.type, r.type, 'bool');
   }
-  return nullLogic(isAnd, l, r) ?? { type: 'bool', run: isAnd ? (ctx) => and3(l.run(ctx), r.run(ctx)) : (ctx) => or3(l.run(ctx), r.run(ctx)) };
+  return (
+    nullLogic(isAnd, l, r) ?? {
+      type: 'bool',
+      run: isAnd ? (ctx) => and3(l.run(ctx), r.run(ctx)) : (ctx) => or3(l.run(ctx), r.run(ctx)),
+    }
+  );
 }
 
 /** QueryValue & and |: both sides must be bools, else undefined (even `false AND <null>`). */
@@ -185,23 +201,41 @@ function nullLogic(isAnd: boolean, l: Typed, r: Typed): Typed | undefined {
   return l.type === 'null' ? r : l;
 }
 
+/** Unary minus takes numbers only: edgeHub's QueryValue has no negation operator. */
+function negate(e: UnaryExpr, x: Typed): Typed {
+  if (x.type === 'dynamic') {
+    throw new RouteProblem(e.pos, "unary '-' does not take a $body value; write 0 - x");
+  }
+  if (x.type !== 'number') {
+    const have = typeName(x.type);
+    throw new RouteProblem(e.pos, `invalid operand to unary operator '-': have '${have}', expected 'number'`);
+  }
+  return { type: 'number', run: (ctx) => -(x.run(ctx) as number) };
+}
+
+/** NOT takes bools, $body values and null (`NOT null` is true, Null.cs). */
+function not(e: UnaryExpr, x: Typed): Typed {
+  switch (x.type) {
+    case 'null':
+      return { type: 'bool', run: () => true };
+    case 'bool':
+      return { type: 'bool', run: (ctx) => not3(x.run(ctx)) };
+    case 'dynamic':
+      return { type: 'bool', run: (ctx) => not3(toDynamic(x.run(ctx))) };
+    default: {
+      const hint = x.type === 'string' ? " (NOT binds tighter than '=': write NOT (a = b))" : '';
+      const have = typeName(x.type);
+      throw new RouteProblem(
+        e.pos,
+        `invalid operand to unary operator 'NOT': have '${have}', expected 'bool'${hint}`,
+      );
+    }
+  }
+}
+
 function compileUnary(e: UnaryExpr): Typed {
   const x = compileNode(e.operand);
-  if (e.op === '-') {
-    if (x.type === 'dynamic') throw new RouteProblem(e.pos, "unary '-' does not take a $body value; write 0 - x");
-    if (x.type !== 'number') throw new RouteProblem(e.pos, `invalid operand to unary operator '-': have '${typeName(x.type)}', expected 'number'`);
-    return { type: 'number', run: (ctx) => -(x.run(ctx) as number) };
-  }
-  if (x.type === 'null') return { type: 'bool', run: () => true };
-  if (x.type === 'bool') return { type: 'bool', run: (ctx) => not3(x.run(ctx)) };
-  if (x.type === 'dynamic') {
-    return { type: 'bool', run: (ctx) => {
-      const v = x.run(ctx);
-      return typeof v === 'boolean' ? !v : undefined;
-    } };
-  }
-  const hint = x.type === 'string' ? " (NOT binds tighter than '=': write NOT (a = b))" : '';
-  throw new RouteProblem(e.pos, `invalid operand to unary operator 'NOT': have '${typeName(x.type)}', expected 'bool'${hint}`);
+  return e.op === '-' ? negate(e, x) : not(e, x);
 }
 
 function arityText(fn: Builtin): string {
@@ -222,7 +256,10 @@ function compileCall(e: CallExpr): Typed {
   const call = fn.build(args);
   if (call === undefined) {
     const have = `${e.name}(${args.map((a) => typeName(a.type)).join(', ')})`;
-    throw new RouteProblem(e.pos, `invalid arguments to function ${e.name}: have ${have}, expected ${fn.usage}`);
+    throw new RouteProblem(
+      e.pos,
+      `invalid arguments to function ${e.name}: have ${have}, expected ${fn.usage}`,
+    );
   }
   return call;
 }

@@ -7,22 +7,35 @@ import { type JsonRoot, parseJsonBody } from './body.js';
 
 type Bag = Readonly<Record<string, string>>;
 
-/** edgeHub builds its property dictionaries with StringComparer.OrdinalIgnoreCase (Routing.Core/Message.cs). */
-function lookup(bag: Bag, name: string, lower: string, folded: () => Map<string, string>): string | undefined {
-  if (Object.hasOwn(bag, name)) {
-    const v = bag[name];
-    return typeof v === 'string' ? v : undefined;
+/** Whether `key` equals `lower` (already lower-cased) ignoring case, without allocating for ASCII keys. */
+function sameIgnoringCase(key: string, lower: string): boolean {
+  if (key.length !== lower.length) return false;
+  for (let i = 0; i < key.length; i++) {
+    let c = key.charCodeAt(i);
+    if (c >= 0x80) return key.toLowerCase() === lower;
+    if (c >= 0x41 && c <= 0x5a) c += 0x20;
+    if (c !== lower.charCodeAt(i)) return false;
   }
-  return folded().get(lower);
+  return true;
 }
 
-function fold(bag: Bag): Map<string, string> {
-  const m = new Map<string, string>();
-  for (const [k, v] of Object.entries(bag)) {
-    const key = k.toLowerCase();
-    if (typeof v === 'string' && !m.has(key)) m.set(key, v);
+/**
+ * edgeHub builds its property dictionaries with StringComparer.OrdinalIgnoreCase
+ * (Routing.Core/Message.cs). The exact name is tried first; a miss scans the (at most 81) keys.
+ */
+function lookup(bag: Bag, name: string, lower: string): string | undefined {
+  let v: unknown;
+  if (Object.hasOwn(bag, name)) {
+    v = bag[name];
+  } else {
+    for (const k in bag) {
+      if (Object.hasOwn(bag, k) && sameIgnoringCase(k, lower)) {
+        v = bag[k];
+        break;
+      }
+    }
   }
-  return m;
+  return typeof v === 'string' ? v : undefined;
 }
 
 const EMPTY: Bag = {};
@@ -32,8 +45,6 @@ export class EvalContext {
   readonly from: MessageSource;
   readonly #props: Bag;
   readonly #sys: Bag;
-  #foldedProps: Map<string, string> | undefined;
-  #foldedSys: Map<string, string> | undefined;
   /** undefined: not parsed yet; null: no queryable body. */
   #body: JsonRoot | null | undefined;
 
@@ -46,18 +57,12 @@ export class EvalContext {
 
   /** An application property; `lower` is `name.toLowerCase()`, computed once at compile time. */
   appProperty(name: string, lower: string): string | undefined {
-    return lookup(this.#props, name, lower, () => {
-      this.#foldedProps ??= fold(this.#props);
-      return this.#foldedProps;
-    });
+    return lookup(this.#props, name, lower);
   }
 
   /** A system property under Tandem's (IoT Hub's long) name. */
   systemProperty(name: string, lower: string): string | undefined {
-    return lookup(this.#sys, name, lower, () => {
-      this.#foldedSys ??= fold(this.#sys);
-      return this.#foldedSys;
-    });
+    return lookup(this.#sys, name, lower);
   }
 
   /** The body as a JSON object, parsed on first use; null when it cannot be queried. */

@@ -31,5 +31,7 @@ export function endpointKey(e: Endpoint): string {
 
 /** The sink as route text. */
 export function printEndpoint(e: Endpoint): string {
-  return e.kind === 'upstream' ? '$upstream' : `BrokeredEndpoint("/modules/${e.moduleId}/inputs/${e.inputName}")`;
+  return e.kind === 'upstream'
+    ? '$upstream'
+    : `BrokeredEndpoint("/modules/${e.moduleId}/inputs/${e.inputName}")`;
 }

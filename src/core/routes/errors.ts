@@ -24,9 +24,13 @@ export class RouteProblem extends Error {
 export function routeError(label: RouteLabel, problem: RouteProblem): TandemError {
   const who = label.name === undefined || label.name === '' ? 'route' : `route "${label.name}"`;
   const { line, column } = problem.pos;
-  return new TandemError('TANDEM_E_ROUTE_SYNTAX', `${who}: line ${line}, column ${column}: ${problem.message}`, {
-    details: { route: label.name ?? '', line, column, text: label.text },
-  });
+  return new TandemError(
+    'TANDEM_E_ROUTE_SYNTAX',
+    `${who}: line ${line}, column ${column}: ${problem.message}`,
+    {
+      details: { route: label.name ?? '', line, column, text: label.text },
+    },
+  );
 }
 
 /** How a token or value is quoted in messages; long text is cut so a message stays one line. */

@@ -31,7 +31,7 @@ const isStr = (t: ValueType): boolean => t === 'string' || t === 'dynamic';
 const constant = (type: ValueType, v: Value): Typed => ({ type, run: () => v });
 
 function num(v: Value): v is number {
-  return typeof v === 'number' && v === v;
+  return typeof v === 'number' && !Number.isNaN(v);
 }
 
 /** Math.Pow follows IEEE 754: pow(1, y) and pow(-1, ±Infinity) are 1, where JS gives NaN. */
@@ -127,7 +127,10 @@ export function parseDotNetNumber(text: string): number {
   const [, open, lead, mantissa = '', exp, trail, close] = m;
   const parens = open !== undefined;
   if (!/[0-9]/.test(mantissa) || parens !== (close !== undefined)) return Number.NaN;
-  if ((lead !== undefined && trail !== undefined) || (parens && (lead !== undefined || trail !== undefined))) {
+  if (
+    (lead !== undefined && trail !== undefined) ||
+    (parens && (lead !== undefined || trail !== undefined))
+  ) {
     return Number.NaN;
   }
   const value = Number(mantissa.replace(/,/g, '') + (exp === undefined ? '' : `e${exp}`));
@@ -256,7 +259,14 @@ export const builtins: ReadonlyMap<string, Builtin> = new Map<string, Builtin>([
   ['sqrt', math1('SQRT(number)', Math.sqrt)],
   ['as_number', asNumber],
   // IsBool.cs: a bool (or $body value) that is undefined stays undefined; other types are false.
-  ['is_bool', typeTest('IS_BOOL(any)', (t) => t === 'bool' || t === 'dynamic', (v) => (isDefined(v) ? typeof v === 'boolean' : undefined))],
+  [
+    'is_bool',
+    typeTest(
+      'IS_BOOL(any)',
+      (t) => t === 'bool' || t === 'dynamic',
+      (v) => (isDefined(v) ? typeof v === 'boolean' : undefined),
+    ),
+  ],
   ['is_defined', typeTest('IS_DEFINED(any)', () => true, isDefined)],
   ['is_null', isNull],
   // IsNumber.cs: Infinity is not a number.

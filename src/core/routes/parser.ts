@@ -5,11 +5,11 @@
  * every binary operator is left-associative.
  */
 import type { Endpoint } from '../../hub/message.js';
-import type { BinaryOp, Expr, Pos } from './ast.js';
+import type { BinaryOp, Expr } from './ast.js';
 import { parseEndpointAddress } from './endpoint.js';
 import { quote, RouteProblem } from './errors.js';
-import { decimalValue, hexValue, unescapeString } from './literals.js';
 import type { Token, TokenType } from './lexer.js';
+import { decimalValue, hexValue, unescapeString } from './literals.js';
 
 /** Parentheses, prefix operators and calls nest at most this deep, so hostile text cannot exhaust the stack. */
 const nestingDepthMax = 100;
@@ -124,7 +124,8 @@ export class RouteParser {
       if (t.text.toLowerCase() === '$upstream') return { kind: 'upstream' };
       throw new RouteProblem(t.pos, `unsupported system endpoint ${quote(t.text)}, expected $upstream`);
     }
-    if (t.type !== 'ID') this.#fail(t, 'expected $upstream or BrokeredEndpoint("/modules/{module}/inputs/{input}")');
+    if (t.type !== 'ID')
+      this.#fail(t, 'expected $upstream or BrokeredEndpoint("/modules/{module}/inputs/{input}")');
     this.#next();
     this.#expect('(', `expected '(' after ${t.text}`);
     const address = this.#peek();
@@ -207,7 +208,10 @@ export class RouteParser {
     if (t.type === 'UNTERMINATED_STRING') throw new RouteProblem(t.pos, 'unterminated string');
     if (t.type === 'UNKNOWN_CHAR') throw new RouteProblem(t.pos, `invalid symbol ${quote(t.text)}`);
     if (t.type === 'QUERY_PATH') {
-      throw new RouteProblem(t.pos, `unexpected ${quote(t.text)}: '[' and ']' may appear only in $body queries`);
+      throw new RouteProblem(
+        t.pos,
+        `unexpected ${quote(t.text)}: '[' and ']' may appear only in $body queries`,
+      );
     }
     return this.#fail(t, 'expected an expression');
   }
@@ -219,7 +223,8 @@ export class RouteParser {
     const close = this.#peek();
     if (close.type !== ')') {
       const where = `line ${open.pos.line}, column ${open.pos.column}`;
-      if (close.type === 'UNKNOWN_CHAR') throw new RouteProblem(close.pos, `invalid symbol ${quote(close.text)}`);
+      if (close.type === 'UNKNOWN_CHAR')
+        throw new RouteProblem(close.pos, `invalid symbol ${quote(close.text)}`);
       this.#fail(close, `expected ')' to close the '(' at ${where}`);
     }
     this.#next();

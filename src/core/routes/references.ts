@@ -34,7 +34,8 @@ function systemReader(name: string): StringReader {
     case 'connectionmoduleid':
       return (ctx) => (ctx.from.kind === 'module' ? ctx.from.moduleId : undefined);
     case 'outputname':
-      return (ctx) => (ctx.from.kind === 'module' && ctx.from.outputName !== '' ? ctx.from.outputName : undefined);
+      return (ctx) =>
+        ctx.from.kind === 'module' && ctx.from.outputName !== '' ? ctx.from.outputName : undefined;
   }
   const key = EDGEHUB_NAMES[lower] ?? name;
   const keyLower = key.toLowerCase();

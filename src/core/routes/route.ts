@@ -3,7 +3,7 @@
  */
 import { TandemError } from '../../errors.js';
 import { limits } from '../../limits.js';
-import type { CompiledRoute, Expr, Pos } from './ast.js';
+import type { CompiledRoute, Pos } from './ast.js';
 import { RouteProblem, routeError } from './errors.js';
 import { conditionFor } from './evaluate.js';
 import { tokenize } from './lexer.js';
@@ -40,7 +40,10 @@ export function parseRoute(text: string, name?: string): CompiledRoute {
     if (typeof text !== 'string') throw new RouteProblem({ line: 1, column: 1 }, 'route must be a string');
     const over = offsetPastBytes(text, limits.routeTextBytesMax);
     if (over >= 0) {
-      throw new RouteProblem(positionAt(text, over), `route is longer than ${limits.routeTextBytesMax} bytes`);
+      throw new RouteProblem(
+        positionAt(text, over),
+        `route is longer than ${limits.routeTextBytesMax} bytes`,
+      );
     }
     const parsed = new RouteParser(tokenize(text)).parseRoute();
     const route: { -readonly [K in keyof CompiledRoute]: CompiledRoute[K] } = {
@@ -69,5 +72,3 @@ function deepFreeze<T>(value: T): T {
   }
   return value;
 }
-
-export type { Expr };

@@ -12,12 +12,12 @@ export type Evaluator = (ctx: EvalContext) => Value;
 
 /** IS_DEFINED for every type: NaN is edgeHub's undefined number; null is defined. */
 export function isDefined(v: Value): boolean {
-  return v !== undefined && v === v;
+  return v !== undefined && !Number.isNaN(v);
 }
 
 /** A value as a QueryValue (edgeHub converts operands when one side is a $body value): NaN becomes undefined. */
 export function toDynamic(v: Value): Value {
-  return v === v ? v : undefined;
+  return Number.isNaN(v) ? undefined : v;
 }
 
 /** QueryValue.Compare orders values of different types by QueryValueType: Bool < Double < String < Null. */
@@ -35,7 +35,7 @@ function typeRank(v: string | number | boolean | null): number {
  * is false (not undefined) when t is the number 50.
  */
 export function compare(a: Value, b: Value): number | undefined {
-  if (a === undefined || b === undefined || a !== a || b !== b) return undefined;
+  if (a === undefined || b === undefined || Number.isNaN(a) || Number.isNaN(b)) return undefined;
   const ra = typeRank(a);
   const rb = typeRank(b);
   if (ra !== rb) return ra - rb;

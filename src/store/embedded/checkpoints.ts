@@ -14,7 +14,7 @@ export class EmbeddedCheckpoints implements Checkpoints {
     this.#ctx = ctx;
   }
 
-  get(consumer: string): Promise<number> {
+  async get(consumer: string): Promise<number> {
     const key = textKey(consumer, 'consumer');
     return this.#ctx.read('checkpoint get', () => {
       const value = this.#ctx.env.checkpoints.get(key);
@@ -33,7 +33,7 @@ export class EmbeddedCheckpoints implements Checkpoints {
     });
   }
 
-  list(): Promise<Map<string, number>> {
+  async list(): Promise<Map<string, number>> {
     return this.#ctx.read('checkpoint list', () => {
       const all = new Map<string, number>();
       for (const { key, value } of this.#ctx.env.checkpoints.getRange({})) {

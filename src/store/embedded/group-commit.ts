@@ -89,9 +89,12 @@ export class GroupCommitter {
   }
 
   async #loop(): Promise<void> {
-    while (this.#queue.length > 0) await this.#commitOne(this.#takeBatch());
-    this.#running = false;
-    this.#signalIdle?.();
+    try {
+      while (this.#queue.length > 0) await this.#commitOne(this.#takeBatch());
+    } finally {
+      this.#running = false;
+      this.#signalIdle?.();
+    }
   }
 
   #takeBatch(): Queued[] {

@@ -38,7 +38,7 @@ export class EmbeddedKeyValue implements KeyValue {
     this.#ctx = ctx;
   }
 
-  get(key: string): Promise<KvEntry | undefined> {
+  async get(key: string): Promise<KvEntry | undefined> {
     const k = textKey(key, 'key');
     return this.#ctx.read('kv get', () => {
       const value = this.#ctx.env.kv.get(k);
@@ -77,7 +77,7 @@ export class EmbeddedKeyValue implements KeyValue {
   }
 
   /** Sorted by JavaScript string order, which the JetStream backend can reproduce exactly. */
-  list(prefix: string): Promise<KvEntry[]> {
+  async list(prefix: string): Promise<KvEntry[]> {
     const start = prefix === '' ? undefined : Buffer.from(prefix, 'utf8');
     return this.#ctx.read('kv list', () => {
       const entries: KvEntry[] = [];

@@ -13,7 +13,7 @@
  *   batching also queues a hidden "batch start" write whose promise nobody observes; when a
  *   commit fails (a full disk) that promise rejects unhandled and Node ends the process.
  * - `useWritemap` stays off: with it, a stray pointer could scribble on the map, and a full
- *   disk would surface as SIGBUS on a page fault instead of an error from pwrite.
+ *   disk could surface as SIGBUS on a page fault instead of an error from pwrite.
  * - `permissionsMode: 0o600`: identities with keys live in the key-value map.
  * - `mapSize` is only a starting size: lmdb-js's LMDB fork grows the map instead of
  *   returning MDB_MAP_FULL, so the store's size cap is enforced by space.ts, not by LMDB.

@@ -68,7 +68,7 @@ export class EmbeddedLog implements MessageLog {
     }, totalBytes);
   }
 
-  read(stream: string, afterSeq: number, max: number): Promise<LogRecord[]> {
+  async read(stream: string, afterSeq: number, max: number): Promise<LogRecord[]> {
     assertSeq(afterSeq, 'afterSeq');
     assert(Number.isSafeInteger(max) && max >= 0, 'max is a non-negative integer');
     return this.#ctx.read('log read', () => {
@@ -106,7 +106,7 @@ export class EmbeddedLog implements MessageLog {
     }
   }
 
-  count(stream: string, afterSeq: number): Promise<number> {
+  async count(stream: string, afterSeq: number): Promise<number> {
     assertSeq(afterSeq, 'afterSeq');
     return this.#ctx.read('log count', () => {
       const prefix = streamPrefix(stream);
@@ -115,7 +115,7 @@ export class EmbeddedLog implements MessageLog {
   }
 
   /** Skip-scan: the first key of each stream, then jump past that stream's range. */
-  streams(): Promise<string[]> {
+  async streams(): Promise<string[]> {
     return this.#ctx.read('log streams', () => {
       const names: string[] = [];
       let start: Buffer | undefined;

@@ -5,11 +5,13 @@
  * its own process, interleaved, repeated; the tables show medians over the repetitions.
  *
  *   npx tsc -p tsconfig.json && node dist/bench/hub-throughput.js
- *   node --import tsx bench/hub-throughput.ts [--messages 20000] [--reps 3] [--brokers tandem,aedes]
+ *   node --import tsx bench/hub-throughput.ts [--messages 30000] [--reps 3] [--brokers tandem,aedes]
  *
  * Per run: a fresh broker (Tandem: fresh data dir), one consumer subscribed at QoS 1, then
  * `publishers` clients (each its own device identity) send a warm-up of messages/10, then
  * `messages` more, split evenly. Throughput = messages / (first publish .. last receipt).
+ * Ingest = messages / (first publish .. last PUBACK): what the broker accepts; when it is
+ * above throughput, a backlog builds and end-to-end latency grows with the run's length.
  * End-to-end latency: publish time carried in the payload, read at the consumer. PUBACK
  * latency: publish call to MQTT.js's QoS 1 callback. All clients live in this process.
  */
@@ -24,6 +26,7 @@ import {
   startBroker,
 } from './lib/brokers.js';
 import { closeAll, connect, subscribe } from './lib/clients.js';
+import { type Acks, Consumer, publishAll } from './lib/load.js';
 import { machineLine } from './lib/machine.js';
 import { watchdog, withTimeout } from './lib/proc.js';
 import { fmt, markdownTable, median, percentile } from './lib/stats.js';
@@ -38,7 +41,8 @@ const IN_FLIGHT_PER_PUBLISHER = 100;
 /** A run that has not finished in this time is reported as failed (a benchmark must end). */
 const PHASE_TIMEOUT_MS = 60_000;
 const WHOLE_RUN_TIMEOUT_MS = 15 * 60_000;
-const ROUTE = 'FROM /messages/* WHERE NOT IS_DEFINED($connectionModuleId) INTO BrokeredEndpoint("/modules/bench/inputs/in")';
+const ROUTE =
+  'FROM /messages/* WHERE NOT IS_DEFINED($connectionModuleId) INTO BrokeredEndpoint("/modules/bench/inputs/in")';
 const CONSUMER: Participant = { deviceId: EDGE_DEVICE_ID, moduleId: 'bench' };
 const PUBLISHERS_MAX = 10;
 
@@ -55,7 +59,10 @@ const configs: readonly Config[] = [
 ];
 
 interface RunResult {
+  /** Delivered: messages / (first publish .. last receipt at the consumer). */
   readonly msgsPerSec: number;
+  /** Accepted: messages / (first publish .. last PUBACK). */
+  readonly ingestPerSec: number;
   readonly e2eP50: number;
   readonly e2eP99: number;
   readonly ackP50: number;
@@ -76,70 +83,6 @@ function topics(broker: BrokerName): { publish: (i: number) => string; subscribe
   return { publish: () => 'bench/in', subscribe: 'bench/in' };
 }
 
-/** Counts what the consumer receives and how long each message took (publish time in the payload). */
-class Consumer {
-  #latencies = new Float64Array(0);
-  #received = 0;
-  #done: (() => void) | undefined;
-  lastAt = 0;
-
-  constructor(client: MqttClient) {
-    client.on('message', (_topic, payload) => {
-      const now = performance.now();
-      if (this.#received >= this.#latencies.length) return;
-      this.#latencies[this.#received++] = now - payload.readDoubleLE(0);
-      if (this.#received === this.#latencies.length) {
-        this.lastAt = now;
-        this.#done?.();
-      }
-    });
-  }
-
-  expect(count: number): Promise<Float64Array> {
-    this.#latencies = new Float64Array(count);
-    this.#received = 0;
-    return new Promise((resolve) => {
-      this.#done = () => resolve(this.#latencies);
-    });
-  }
-
-  get received(): number {
-    return this.#received;
-  }
-}
-
-/** Publishes `count` QoS 1 messages with at most IN_FLIGHT_PER_PUBLISHER awaiting PUBACK. */
-function publishAll(client: MqttClient, topic: string, count: number, payloadBytes: number, acks: number[]): Promise<void> {
-  const template = Buffer.alloc(payloadBytes, 0x61);
-  return new Promise((resolve, reject) => {
-    let sent = 0;
-    let acked = 0;
-    let inFlight = 0;
-    const pump = (): void => {
-      while (inFlight < IN_FLIGHT_PER_PUBLISHER && sent < count) {
-        const payload = Buffer.from(template);
-        const t0 = performance.now();
-        payload.writeDoubleLE(t0, 0);
-        sent++;
-        inFlight++;
-        client.publish(topic, payload, { qos: 1 }, (err) => {
-          if (err) {
-            reject(err);
-            return;
-          }
-          acks.push(performance.now() - t0);
-          inFlight--;
-          acked++;
-          if (acked === count) resolve();
-          else pump();
-        });
-      }
-    };
-    if (count === 0) resolve();
-    else pump();
-  });
-}
-
 async function phase(
   consumer: Consumer,
   publishers: readonly MqttClient[],
@@ -148,21 +91,28 @@ async function phase(
   payloadBytes: number,
 ): Promise<RunResult> {
   const received = consumer.expect(count);
-  const acks: number[] = [];
+  const acks: Acks = { latencies: [], lastAt: 0 };
   const start = performance.now();
-  const shares = publishers.map((_, i) => Math.floor(count / publishers.length) + (i < count % publishers.length ? 1 : 0));
-  const published = Promise.all(publishers.map((p, i) => publishAll(p, topicOf(i), shares[i]!, payloadBytes, acks)));
+  const shares = publishers.map(
+    (_, i) => Math.floor(count / publishers.length) + (i < count % publishers.length ? 1 : 0),
+  );
+  const published = Promise.all(
+    publishers.map((p, i) =>
+      publishAll(p, topicOf(i), shares[i]!, payloadBytes, acks, IN_FLIGHT_PER_PUBLISHER),
+    ),
+  );
   const [latencies] = await withTimeout(
     Promise.all([received, published]),
     PHASE_TIMEOUT_MS,
-    `phase of ${count} messages (${consumer.received} received)`,
+    () => `phase of ${count} messages (${consumer.received} received, ${acks.latencies.length} acknowledged)`,
   );
   return {
     msgsPerSec: count / ((consumer.lastAt - start) / 1000),
+    ingestPerSec: count / ((acks.lastAt - start) / 1000),
     e2eP50: percentile(latencies, 50),
     e2eP99: percentile(latencies, 99),
-    ackP50: percentile(acks, 50),
-    ackP99: percentile(acks, 99),
+    ackP50: percentile(acks.latencies, 50),
+    ackP99: percentile(acks.latencies, 99),
   };
 }
 
@@ -177,7 +127,8 @@ async function runOnce(name: BrokerName, config: Config, messages: number): Prom
     const consumer = new Consumer(sub);
     await subscribe(sub, t.subscribe);
     const pubs: MqttClient[] = [];
-    for (let i = 0; i < config.publishers; i++) pubs.push(await connect(broker.url, broker.options(device(i))));
+    for (let i = 0; i < config.publishers; i++)
+      pubs.push(await connect(broker.url, broker.options(device(i))));
     clients.push(...pubs);
     await phase(consumer, pubs, t.publish, Math.ceil(messages / 10), config.payloadBytes);
     return await phase(consumer, pubs, t.publish, messages, config.payloadBytes);
@@ -194,18 +145,22 @@ function key(name: BrokerName, c: Config): string {
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      messages: { type: 'string', default: '20000' },
+      messages: { type: 'string', default: '30000' },
       reps: { type: 'string', default: '3' },
       brokers: { type: 'string', default: brokerNames.join(',') },
     },
   });
   const messages = Number(values.messages);
   const reps = Number(values.reps);
-  const names = values.brokers.split(',').filter((n): n is BrokerName => (brokerNames as string[]).includes(n));
+  const names = values.brokers
+    .split(',')
+    .filter((n): n is BrokerName => (brokerNames as string[]).includes(n));
   if (!(messages > 0 && reps > 0 && names.length > 0)) throw new Error('bad --messages, --reps or --brokers');
   watchdog(WHOLE_RUN_TIMEOUT_MS, 'hub-throughput');
   process.stdout.write(`hub-throughput: ${machineLine()}\n`);
-  process.stdout.write(`${messages} messages per run after ${Math.ceil(messages / 10)} warm-up, ${IN_FLIGHT_PER_PUBLISHER} in flight per publisher, ${reps} reps\n\n`);
+  process.stdout.write(
+    `${messages} messages per run after ${Math.ceil(messages / 10)} warm-up, ${IN_FLIGHT_PER_PUBLISHER} in flight per publisher, ${reps} reps\n\n`,
+  );
   const results = new Map<string, RunResult[]>();
   const failures: string[] = [];
   const began = Date.now();
@@ -217,12 +172,12 @@ async function main(): Promise<void> {
           const r = await runOnce(name, config, messages);
           results.set(key(name, config), [...(results.get(key(name, config)) ?? []), r]);
           process.stderr.write(
-            `${label}: ${fmt(r.msgsPerSec)} msg/s, e2e p50 ${fmt(r.e2eP50, 2)} p99 ${fmt(r.e2eP99, 2)} ms, ` +
+            `${label}: ${fmt(r.msgsPerSec)} msg/s (ingest ${fmt(r.ingestPerSec)}), e2e p50 ${fmt(r.e2eP50, 2)} p99 ${fmt(r.e2eP99, 2)} ms, ` +
               `puback p50 ${fmt(r.ackP50, 2)} p99 ${fmt(r.ackP99, 2)} ms\n`,
           );
         } catch (err) {
           failures.push(`${label}: ${err instanceof Error ? err.message : String(err)}`);
-          process.stderr.write(`${label}: FAILED ${failures.at(-1)}\n`);
+          process.stderr.write(`FAILED ${failures.at(-1)}\n`);
         }
       }
     }
@@ -247,22 +202,57 @@ function printTables(names: readonly BrokerName[], results: Map<string, RunResul
         name,
         fmt(med(name, c, (r) => r.msgsPerSec)),
         runs.map((r) => fmt(r.msgsPerSec)).join(' / '),
-        fmt(med(name, c, (r) => r.e2eP50), 2),
-        fmt(med(name, c, (r) => r.e2eP99), 2),
-        fmt(med(name, c, (r) => r.ackP50), 2),
-        fmt(med(name, c, (r) => r.ackP99), 2),
+        fmt(med(name, c, (r) => r.ingestPerSec)),
+        fmt(
+          med(name, c, (r) => r.e2eP50),
+          2,
+        ),
+        fmt(
+          med(name, c, (r) => r.e2eP99),
+          2,
+        ),
+        fmt(
+          med(name, c, (r) => r.ackP50),
+          2,
+        ),
+        fmt(
+          med(name, c, (r) => r.ackP99),
+          2,
+        ),
       ];
     }),
   );
-  const headers = ['payload', 'publishers', 'broker', 'msg/s (median)', 'msg/s (each run)', 'e2e p50 ms', 'e2e p99 ms', 'PUBACK p50 ms', 'PUBACK p99 ms'];
+  const headers = [
+    'payload',
+    'publishers',
+    'broker',
+    'msg/s (median)',
+    'msg/s (each run)',
+    'ingest msg/s',
+    'e2e p50 ms',
+    'e2e p99 ms',
+    'PUBACK p50 ms',
+    'PUBACK p99 ms',
+  ];
   process.stdout.write(`\n${markdownTable(headers, rows, 3)}\n`);
   if (!names.includes('tandem')) return;
   const others = names.filter((n) => n !== 'tandem');
+  // Delivered: Tandem's msg/s over the other's. Ingest: Tandem's PUBACK rate over the other's msg/s.
   const ratioRows = configs.map((c) => {
-    const tandem = med('tandem', c, (r) => r.msgsPerSec);
-    return [`${c.payloadBytes} B`, String(c.publishers), ...others.map((o) => fmt(tandem / med(o, c, (r) => r.msgsPerSec), 2))];
+    const delivered = med('tandem', c, (r) => r.msgsPerSec);
+    const ingest = med('tandem', c, (r) => r.ingestPerSec);
+    const ratios = others.flatMap((o) => {
+      const theirs = med(o, c, (r) => r.msgsPerSec);
+      return [fmt(delivered / theirs, 2), fmt(ingest / theirs, 2)];
+    });
+    return [`${c.payloadBytes} B`, String(c.publishers), ...ratios];
   });
-  const ratioHeaders = ['payload', 'publishers', ...others.map((o) => `Tandem/${o[0]!.toUpperCase()}${o.slice(1)} msg/s`)];
+  const title = (o: string): string => `${o[0]!.toUpperCase()}${o.slice(1)}`;
+  const ratioHeaders = [
+    'payload',
+    'publishers',
+    ...others.flatMap((o) => [`Tandem/${title(o)} delivered`, `Tandem/${title(o)} ingest`]),
+  ];
   process.stdout.write(`\n${markdownTable(ratioHeaders, ratioRows, 2)}\n`);
 }
 

@@ -10,7 +10,13 @@
  */
 import { parseArgs } from 'node:util';
 import type { MqttClient } from 'mqtt';
-import { type BrokerName, brokerNames, EDGE_DEVICE_ID, type Participant, startBroker } from './lib/brokers.js';
+import {
+  type BrokerName,
+  brokerNames,
+  EDGE_DEVICE_ID,
+  type Participant,
+  startBroker,
+} from './lib/brokers.js';
 import { closeAll, connect, subscribe } from './lib/clients.js';
 import { machineLine } from './lib/machine.js';
 import { watchdog, withTimeout } from './lib/proc.js';
@@ -35,7 +41,8 @@ interface Topics {
 }
 
 function topics(broker: BrokerName): Topics {
-  if (broker !== 'tandem') return { aPublish: 'bench/x', bSubscribe: 'bench/x', bPublish: 'bench/y', aSubscribe: 'bench/y' };
+  if (broker !== 'tandem')
+    return { aPublish: 'bench/x', bSubscribe: 'bench/x', bPublish: 'bench/y', aSubscribe: 'bench/y' };
   const out = (m: string): string => `devices/${EDGE_DEVICE_ID}/modules/${m}/messages/events/$.on=out`;
   const inputs = (m: string): string => `devices/${EDGE_DEVICE_ID}/modules/${m}/inputs/#`;
   return { aPublish: out('a'), aSubscribe: inputs('a'), bPublish: out('b'), bSubscribe: inputs('b') };
@@ -101,11 +108,16 @@ async function main(): Promise<void> {
   const count = Number(values.count);
   const warmup = Number(values.warmup);
   const reps = Number(values.reps);
-  const names = values.brokers.split(',').filter((n): n is BrokerName => (brokerNames as string[]).includes(n));
-  if (!(count > 0 && warmup >= 0 && reps > 0 && names.length > 0)) throw new Error('bad --count, --warmup, --reps or --brokers');
+  const names = values.brokers
+    .split(',')
+    .filter((n): n is BrokerName => (brokerNames as string[]).includes(n));
+  if (!(count > 0 && warmup >= 0 && reps > 0 && names.length > 0))
+    throw new Error('bad --count, --warmup, --reps or --brokers');
   watchdog(WHOLE_RUN_TIMEOUT_MS, 'module-roundtrip');
   process.stdout.write(`module-roundtrip: ${machineLine()}\n`);
-  process.stdout.write(`${count} round trips of ${PAYLOAD_BYTES} B after ${warmup} warm-up, QoS 1 both ways, ${reps} reps\n\n`);
+  process.stdout.write(
+    `${count} round trips of ${PAYLOAD_BYTES} B after ${warmup} warm-up, QoS 1 both ways, ${reps} reps\n\n`,
+  );
   const results = new Map<BrokerName, RunResult[]>();
   const failures: string[] = [];
   for (let rep = 1; rep <= reps; rep++) {
@@ -113,7 +125,9 @@ async function main(): Promise<void> {
       try {
         const r = await runOnce(name, count, warmup);
         results.set(name, [...(results.get(name) ?? []), r]);
-        process.stderr.write(`rep ${rep} ${name}: p50 ${fmt(r.p50, 3)} p99 ${fmt(r.p99, 3)} max ${fmt(r.max, 3)} ms\n`);
+        process.stderr.write(
+          `rep ${rep} ${name}: p50 ${fmt(r.p50, 3)} p99 ${fmt(r.p99, 3)} max ${fmt(r.max, 3)} ms\n`,
+        );
       } catch (err) {
         failures.push(`rep ${rep} ${name}: ${err instanceof Error ? err.message : String(err)}`);
         process.stderr.write(`${failures.at(-1)}\n`);
@@ -123,7 +137,13 @@ async function main(): Promise<void> {
   const rows = names.map((name) => {
     const runs = results.get(name) ?? [];
     const med = (pick: (r: RunResult) => number): string => fmt(median(runs.map(pick)), 3);
-    return [name, med((r) => r.p50), runs.map((r) => fmt(r.p50, 3)).join(' / '), med((r) => r.p99), med((r) => r.max)];
+    return [
+      name,
+      med((r) => r.p50),
+      runs.map((r) => fmt(r.p50, 3)).join(' / '),
+      med((r) => r.p99),
+      med((r) => r.max),
+    ];
   });
   const headers = ['broker', 'p50 ms (median)', 'p50 ms (each run)', 'p99 ms (median)', 'max ms (median)'];
   process.stdout.write(`\n${markdownTable(headers, rows)}\n`);

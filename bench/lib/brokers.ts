@@ -7,11 +7,11 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { IClientOptions } from 'mqtt';
-import { createSasToken, deviceResourceUri } from '../../src/identity/sas.js';
 import { IdentityRegistry } from '../../src/identity/registry.js';
+import { createSasToken, deviceResourceUri } from '../../src/identity/sas.js';
 import { storeDir } from '../../src/runtime/data-dir.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
-import { Child, freePort, makeTempDir, nodeArgs, removeTempDir, waitForPort } from './proc.js';
+import { Child, freePort, makeTempDir, nodeArgs, removeTempDir, repoRoot, waitForPort } from './proc.js';
 
 export type BrokerName = 'tandem' | 'mosquitto' | 'aedes';
 export const brokerNames: readonly BrokerName[] = ['tandem', 'mosquitto', 'aedes'];
@@ -36,6 +36,14 @@ export interface TandemSetup {
   readonly participants: readonly Participant[];
 }
 
+/**
+ * Checkout whose `tandem up` the benchmarks run (TANDEM_ROOT, default this repository), e.g.
+ * to compare a branch, or a patched copy when the working tree cannot start a hub. Its
+ * dist/ must be built when the benchmark runs compiled.
+ */
+export const tandemRoot = process.env.TANDEM_ROOT ?? repoRoot;
+/** Extra node flags for the hub process only, e.g. TANDEM_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'. */
+const hubNodeFlags = (process.env.TANDEM_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
 export const HUB_NAME = 'bench.local';
 export const EDGE_DEVICE_ID = 'edge';
 const START_TIMEOUT_MS = 30_000;
@@ -57,7 +65,8 @@ async function createIdentities(dataDir: string, who: readonly Participant[]): P
   try {
     const registry = new IdentityRegistry(store.kv);
     for (const p of who) {
-      if (!(await registry.get(p.deviceId))) keys.set(p.deviceId, (await registry.create(p.deviceId)).primaryKey);
+      if (!(await registry.get(p.deviceId)))
+        keys.set(p.deviceId, (await registry.create(p.deviceId)).primaryKey);
       if (p.moduleId !== undefined) {
         const id = await registry.create(p.deviceId, p.moduleId);
         keys.set(`${p.deviceId}/${p.moduleId}`, id.primaryKey);
@@ -78,7 +87,8 @@ async function startTandem(setup: TandemSetup): Promise<Broker> {
     const edgeHub = { 'properties.desired': { schemaVersion: '1.1', routes: setup.routes } };
     await writeFile(manifest, JSON.stringify({ modulesContent: { $edgeHub: edgeHub } }));
     const args = [
-      ...nodeArgs('src/cli/run'),
+      ...hubNodeFlags,
+      ...nodeArgs('src/cli/run', tandemRoot),
       'up',
       manifest,
       '--data-dir',
@@ -96,7 +106,10 @@ async function startTandem(setup: TandemSetup): Promise<Broker> {
     ];
     child = new Child('tandem', process.execPath, args);
     await child.waitForStdout(' is up', START_TIMEOUT_MS);
-    const ports = JSON.parse(await readFile(path.join(dir, 'ports.json'), 'utf8')) as { pid: number; mqtt: number };
+    const ports = JSON.parse(await readFile(path.join(dir, 'ports.json'), 'utf8')) as {
+      pid: number;
+      mqtt: number;
+    };
     if (ports.pid !== child.process.pid) throw new Error('ports.json is not from the hub just started');
     const running = child;
     return {
@@ -107,8 +120,16 @@ async function startTandem(setup: TandemSetup): Promise<Broker> {
         const key = keys.get(clientId);
         if (key === undefined) throw new Error(`no identity ${clientId} was created`);
         const resourceUri = deviceResourceUri(HUB_NAME, who.deviceId, who.moduleId);
-        const password = createSasToken({ resourceUri, key, expirySec: Math.floor(Date.now() / 1000) + 3600 });
-        return { ...baseOptions(clientId), username: `${HUB_NAME}/${clientId}/?api-version=2021-04-12`, password };
+        const password = createSasToken({
+          resourceUri,
+          key,
+          expirySec: Math.floor(Date.now() / 1000) + 3600,
+        });
+        return {
+          ...baseOptions(clientId),
+          username: `${HUB_NAME}/${clientId}/?api-version=2021-04-12`,
+          password,
+        };
       },
       async stop() {
         try {
@@ -179,7 +200,8 @@ function plainBroker(name: BrokerName, port: number, child: Child, dir: string |
   return {
     name,
     url: `mqtt://127.0.0.1:${port}`,
-    options: (who) => baseOptions(who.moduleId === undefined ? who.deviceId : `${who.deviceId}-${who.moduleId}`),
+    options: (who) =>
+      baseOptions(who.moduleId === undefined ? who.deviceId : `${who.deviceId}-${who.moduleId}`),
     async stop() {
       try {
         await child.stop();

@@ -33,7 +33,11 @@ export async function connect(url: string, options: IClientOptions): Promise<Mqt
 }
 
 export async function subscribe(client: MqttClient, filter: string): Promise<void> {
-  const granted = await withTimeout(client.subscribeAsync(filter, { qos: 1 }), CONNECT_TIMEOUT_MS, `subscribe ${filter}`);
+  const granted = await withTimeout(
+    client.subscribeAsync(filter, { qos: 1 }),
+    CONNECT_TIMEOUT_MS,
+    `subscribe ${filter}`,
+  );
   if (granted[0]?.qos !== 1) throw new Error(`subscription to ${filter} granted ${JSON.stringify(granted)}`);
 }
 

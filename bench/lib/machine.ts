@@ -13,5 +13,6 @@ export function machineLine(): string {
   }
   const gb = Math.round(os.totalmem() / 2 ** 30);
   const mode = compiled ? 'compiled (dist/)' : 'tsx (sources)';
-  return `${new Date().toISOString()} · ${os.availableParallelism()} vCPU ${cpu} · ${gb} GB · Node ${process.version} · ${mode}`;
+  const root = process.env.TANDEM_ROOT ? ` · tandem from TANDEM_ROOT=${process.env.TANDEM_ROOT}` : '';
+  return `${new Date().toISOString()} · ${os.availableParallelism()} vCPU ${cpu} · ${gb} GB · Node ${process.version} · ${mode}${root}`;
 }

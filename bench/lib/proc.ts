@@ -17,10 +17,10 @@ export const compiled = here.split(path.sep).includes('dist');
 export const repoRoot = path.resolve(here, compiled ? '../../..' : '../..');
 
 /** Node arguments that run the module at `relative` (e.g. 'src/cli/run') the way this script runs. */
-export function nodeArgs(relative: string): string[] {
+export function nodeArgs(relative: string, root = repoRoot): string[] {
   return compiled
-    ? [path.join(repoRoot, 'dist', `${relative}.js`)]
-    : ['--import', 'tsx', path.join(repoRoot, `${relative}.ts`)];
+    ? [path.join(root, 'dist', `${relative}.js`)]
+    : ['--import', 'tsx', path.join(root, `${relative}.ts`)];
 }
 
 const children = new Set<ChildProcess>();
@@ -59,10 +59,12 @@ export function removeTempDir(dir: string): void {
   tempDirs.delete(dir);
 }
 
-export function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+/** Rejects after `ms` unless `work` settled; `what` may be a function, evaluated on timeout. */
+export function withTimeout<T>(work: Promise<T>, ms: number, what: string | (() => string)): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+    const label = (): string => (typeof what === 'string' ? what : what());
+    timer = setTimeout(() => reject(new Error(`${label()}: no answer within ${ms} ms`)), ms);
   });
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

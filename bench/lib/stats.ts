@@ -25,7 +25,11 @@ export function fmt(n: number, digits = 0): string {
 }
 
 /** A markdown table; columns after the first `leftColumns` are right-aligned. */
-export function markdownTable(headers: readonly string[], rows: readonly string[][], leftColumns = 1): string {
+export function markdownTable(
+  headers: readonly string[],
+  rows: readonly string[][],
+  leftColumns = 1,
+): string {
   const align = headers.map((_, i) => (i < leftColumns ? '---' : '---:'));
   const line = (cells: readonly string[]): string => `| ${cells.join(' | ')} |`;
   return [line(headers), line(align), ...rows.map(line)].join('\n');

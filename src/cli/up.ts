@@ -66,7 +66,8 @@ export async function runUp(argv: string[]): Promise<number> {
 function megabytes(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new TandemError('TANDEM_E_CONFIG', `--store-max-mb must be a positive number, got '${value}'`);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new TandemError('TANDEM_E_CONFIG', `--store-max-mb must be a positive number, got '${value}'`);
   return Math.floor(n * 1024 * 1024);
 }
 

@@ -1,4 +1,5 @@
 /** What a client session needs from the hub: the seams between sessions and the rest. */
+import type { EventEmitter } from 'node:events';
 import type { KeyValue } from '../store/types.js';
 import type { Endpoints } from './endpoints.js';
 import type { IngressContext } from './ingress.js';
@@ -14,6 +15,8 @@ export interface HubContext extends IngressContext {
   readonly methods: MethodInvoker;
   readonly sessions: SessionRegistry;
   readonly kv: KeyValue;
+  /** What the hub did, for observers (logs, tests): 'subscribed' {identity, kind, filter}. */
+  readonly events: EventEmitter;
   /** Logs an operating error that does not end the process. */
   warn(message: string, err?: unknown): void;
 }

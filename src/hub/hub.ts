@@ -4,6 +4,7 @@
  */
 
 import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import type { RouteTable } from '../core/routes/index.js';
 import { formatDesiredPatch, formatMethodRequest } from '../core/topics/index.js';
 import { TandemError } from '../errors.js';
@@ -41,8 +42,16 @@ export interface EndpointStatus {
   readonly inflight: number;
 }
 
+export interface SubscribedEvent {
+  readonly identity: string;
+  readonly kind: string;
+  readonly filter: string;
+}
+
 export class Hub {
   readonly metrics = new HubMetrics();
+  /** 'subscribed' (SubscribedEvent) once a SUBACK granted a subscription. */
+  readonly events = new EventEmitter();
   readonly context: HubContext;
   readonly #o: HubOptions;
   #routes: RouteTable;
@@ -70,6 +79,7 @@ export class Hub {
     this.context = {
       store: options.store,
       kv: options.store.kv,
+      events: this.events,
       clock,
       metrics: this.metrics,
       endpoints,

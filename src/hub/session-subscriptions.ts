@@ -78,7 +78,11 @@ export class SessionSubscriptions {
     await this.#persist();
     // [MQTT-3.8.4-1] SUBACK first; deliveries start after it.
     this.#session.connection.send({ cmd: 'suback', messageId: packet.messageId ?? 0, granted });
-    for (const sub of added) this.#attach(sub);
+    for (const sub of added) {
+      this.#attach(sub);
+      const event = { identity: this.#session.principal.key, kind: sub.topic.kind, filter: sub.filter };
+      this.#session.hub.events.emit('subscribed', event);
+    }
   }
 
   async unsubscribe(packet: IUnsubscribePacket): Promise<void> {

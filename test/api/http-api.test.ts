@@ -19,7 +19,11 @@ after(async () => {
   await t.stop();
 });
 
-async function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown; text: string }> {
+async function call(
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; json: unknown; text: string }> {
   const res = await fetch(`${base}${path}`, {
     method,
     headers: body === undefined ? {} : { 'content-type': 'application/json' },
@@ -39,7 +43,11 @@ test('healthz, status and metrics', async () => {
   const device = await connectClient(t.plain, await t.identity('api-dev'));
   await device.publishAsync(telemetryTopic('api-dev'), 'x', { qos: 1 });
   assert.deepEqual((await call('GET', '/healthz')).json, { status: 'ok' });
-  const status = (await call('GET', '/api/v1/status')).json as { hubName: string; connected: string[]; endpoints: Array<{ stream: string; queueLength: number }> };
+  const status = (await call('GET', '/api/v1/status')).json as {
+    hubName: string;
+    connected: string[];
+    endpoints: Array<{ stream: string; queueLength: number }>;
+  };
   assert.equal(status.hubName, 'test-hub.local');
   assert.ok(status.connected.includes('api-dev'));
   assert.equal(status.endpoints.find((e) => e.stream === 'upstream')?.queueLength, 1);
@@ -70,9 +78,15 @@ test('direct method through the API, and a clear error for an offline target', a
   await device.subscribeAsync('$iothub/methods/POST/#', { qos: 0 });
   device.on('message', (topic, payload) => {
     const rid = new URLSearchParams(topic.split('?')[1]).get('$rid');
-    device.publish(`$iothub/methods/res/201/?$rid=${rid}`, JSON.stringify({ got: JSON.parse(payload.toString()) }));
+    device.publish(
+      `$iothub/methods/res/201/?$rid=${rid}`,
+      JSON.stringify({ got: JSON.parse(payload.toString()) }),
+    );
   });
-  const r = await call('POST', '/api/v1/methods/api-method/setLed', { payload: { on: true }, responseTimeoutInSeconds: 10 });
+  const r = await call('POST', '/api/v1/methods/api-method/setLed', {
+    payload: { on: true },
+    responseTimeoutInSeconds: 10,
+  });
   assert.equal(r.status, 200);
   assert.deepEqual(r.json, { status: 201, payload: { got: { on: true } } });
   await device.endAsync();
@@ -82,10 +96,15 @@ test('direct method through the API, and a clear error for an offline target', a
 });
 
 test('cloud-to-device message through the API', async () => {
-  const r = await call('POST', '/api/v1/devices/api-c2d/messages', { body: 'open valve', properties: { valve: '3' } });
+  const r = await call('POST', '/api/v1/devices/api-c2d/messages', {
+    body: 'open valve',
+    properties: { valve: '3' },
+  });
   assert.equal(r.status, 201);
   const device = await connectClient(t.plain, await t.identity('api-c2d'));
-  const got = new Promise<{ topic: string; body: string }>((resolve) => device.once('message', (topic, p) => resolve({ topic, body: p.toString() })));
+  const got = new Promise<{ topic: string; body: string }>((resolve) =>
+    device.once('message', (topic, p) => resolve({ topic, body: p.toString() })),
+  );
   await device.subscribeAsync('devices/api-c2d/messages/devicebound/#', { qos: 1 });
   const m = await got;
   assert.equal(m.body, 'open valve');

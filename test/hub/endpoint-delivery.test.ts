@@ -26,7 +26,12 @@ async function freshStore(): Promise<{ store: Store; dir: string }> {
 }
 
 function message(n: number): HubMessage {
-  return { id: `m${n}`, body: Buffer.from(String(n)), systemProperties: { messageId: `m${n}` }, properties: {} };
+  return {
+    id: `m${n}`,
+    body: Buffer.from(String(n)),
+    systemProperties: { messageId: `m${n}` },
+    properties: {},
+  };
 }
 
 /** A sink that records deliveries and acknowledges only when told. */
@@ -44,11 +49,18 @@ class RecordingSink implements DeliverySink {
     for (const done of this.pending.splice(0)) done();
   }
   waitFor(n: number): Promise<void> {
-    return this.got.length >= n ? Promise.resolve() : new Promise((resolve) => this.#waiters.push({ n, resolve }));
+    return this.got.length >= n
+      ? Promise.resolve()
+      : new Promise((resolve) => this.#waiters.push({ n, resolve }));
   }
 }
 
-function delivery(store: Store, clock: ManualClock, windowMax: number, counts = { delivered: 0, expired: 0 }): EndpointDelivery {
+function delivery(
+  store: Store,
+  clock: ManualClock,
+  windowMax: number,
+  counts = { delivered: 0, expired: 0 },
+): EndpointDelivery {
   return new EndpointDelivery({
     stream: 'module/m/in',
     store,
@@ -63,7 +75,8 @@ function delivery(store: Store, clock: ManualClock, windowMax: number, counts = 
 
 async function append(store: Store, from: number, to: number, expiresAtMs = 0): Promise<void> {
   const items = [];
-  for (let n = from; n <= to; n++) items.push({ stream: 'module/m/in', data: encodeMessage(message(n)), expiresAtMs });
+  for (let n = from; n <= to; n++)
+    items.push({ stream: 'module/m/in', data: encodeMessage(message(n)), expiresAtMs });
   await store.log.append(items);
 }
 
@@ -85,7 +98,10 @@ test('delivers in order, never more than the window past the durable checkpoint'
     await sink.waitFor(target);
   }
   sink.ackAll();
-  assert.deepEqual(sink.got, Array.from({ length: 50 }, (_, i) => i + 1));
+  assert.deepEqual(
+    sink.got,
+    Array.from({ length: 50 }, (_, i) => i + 1),
+  );
   await d.close();
   assert.equal(await store.checkpoints.get('module/m/in'), lastSeq);
   assert.equal((await store.log.read('module/m/in', 0, 100)).length, 0, 'delivered records are trimmed');

@@ -59,6 +59,8 @@ async function roundTrip(version: '311' | '5', tls: boolean): Promise<void> {
     '-v',
     '-d',
   ]);
+  // Listen for the exit now: the subscriber may exit (after its 3rd message) before we await it.
+  const subExit = once(sub, 'exit') as Promise<[number]>;
   let out = '';
   sub.stdout.on('data', (d: Buffer) => (out += d.toString()));
   // -d prints the SUBACK; only then is the subscription in place.
@@ -81,7 +83,7 @@ async function roundTrip(version: '311' | '5', tls: boolean): Promise<void> {
     const [code] = (await once(pub, 'exit')) as [number];
     assert.equal(code, 0, `mosquitto_pub failed: ${err}`);
   }
-  const [code] = (await once(sub, 'exit')) as [number];
+  const [code] = await subExit;
   assert.equal(code, 0);
   const lines = out.split('\n').filter((l) => l.startsWith('devices/'));
   assert.equal(lines.length, 3, out);

@@ -17,7 +17,9 @@ let t: TestNode;
 before(async () => {
   t = await startTestNode({
     storeBytesMax: STORE_BYTES_MAX,
-    routes: { r: 'FROM /messages/* WHERE NOT IS_DEFINED($connectionModuleId) INTO BrokeredEndpoint("/modules/slow/inputs/in")' },
+    routes: {
+      r: 'FROM /messages/* WHERE NOT IS_DEFINED($connectionModuleId) INTO BrokeredEndpoint("/modules/slow/inputs/in")',
+    },
   });
 });
 after(async () => {
@@ -31,7 +33,10 @@ function body(seq: number): Buffer {
 }
 
 /** Publishes one at a time until the hub refuses; returns the acknowledged sequence numbers. */
-async function fillUntilRefused(client: MqttClient, deviceId: string): Promise<{ acked: number[]; code: number | undefined }> {
+async function fillUntilRefused(
+  client: MqttClient,
+  deviceId: string,
+): Promise<{ acked: number[]; code: number | undefined }> {
   const acked: number[] = [];
   // The cap is 4 MB and each message 16 KB: the store must refuse long before this bound.
   for (let seq = 1; seq <= 2000; seq++) {

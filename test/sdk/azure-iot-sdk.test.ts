@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import deviceSdk from 'azure-iot-device';
 import mqttTransport from 'azure-iot-device-mqtt';
+import type { SubscribedEvent } from '../../src/hub/hub.js';
 import { startTestNode, type TestNode } from '../support/node.js';
 
 const { Client, ModuleClient, Message } = deviceSdk;
@@ -120,10 +121,20 @@ test('DeviceClient: telemetry with properties, twin read/patch, desired update, 
     await t.node.hub.patchDesired('sdk-device', { telemetryInterval: 30 });
     assert.equal((await desired).telemetryInterval, 30);
 
-    // Direct method answered by the SDK's onDeviceMethod handler.
+    // Direct method answered by the SDK's onDeviceMethod handler; the SDK subscribes lazily.
+    const subscribed = new Promise<void>((resolve) => {
+      const onSubscribed = (e: SubscribedEvent): void => {
+        if (e.identity === 'sdk-device' && e.kind === 'methods') {
+          t.node.hub.events.off('subscribed', onSubscribed);
+          resolve();
+        }
+      };
+      t.node.hub.events.on('subscribed', onSubscribed);
+    });
     client.onDeviceMethod('reboot', (request, response) => {
       response.send(200, { rebooting: true, delay: (request.payload as { delay: number }).delay }, () => {});
     });
+    await subscribed;
     const result = await t.node.hub.invokeMethod({
       identity: 'sdk-device',
       methodName: 'reboot',

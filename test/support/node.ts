@@ -35,6 +35,7 @@ export interface TestNodeOptions {
   readonly edgeDeviceId?: string;
   readonly dataDir?: string;
   readonly storeBytesMax?: number;
+  readonly log?: (level: 'info' | 'warn', message: string) => void;
 }
 
 export async function startTestNode(options: TestNodeOptions = {}): Promise<TestNode> {
@@ -48,6 +49,7 @@ export async function startTestNode(options: TestNodeOptions = {}): Promise<Test
     edgeDeviceId: options.edgeDeviceId ?? 'edge1',
     hubName: 'test-hub.local',
     storeBytesMax: options.storeBytesMax,
+    log: options.log,
   });
   return {
     node,

@@ -6,6 +6,9 @@
  * - a path that selects nothing is null, not undefined;
  * - an object or array value is undefined (edgeHub does not compare objects);
  * - a body that does not decode or parse makes every query undefined.
+ * Known differences, both from Newtonsoft.Json under edgeHub: it turns ISO-8601-looking strings
+ * into dates (which edgeHub then treats as undefined), and it accepts lenient JSON (comments,
+ * single quotes). We keep such strings as strings and read strict JSON (JSON.parse) only.
  */
 
 /** A step of a path: a property name or an array index. */

@@ -151,7 +151,7 @@ function fixedLength(text: string, at: number, rule: readonly [TokenType, string
 function matchAt(text: string, at: number): { type: TokenType; length: number } {
   let best: { type: TokenType; length: number } = { type: 'UNKNOWN_CHAR', length: 0 };
   const offer = (type: TokenType, length: number): void => {
-    if (length >= best.length) best = { type, length };
+    if (length > best.length) best = { type, length };
   };
   for (const rule of FIXED) offer(rule[0], fixedLength(text, at, rule));
   const c = text[at]!;

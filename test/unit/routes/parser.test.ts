@@ -173,3 +173,12 @@ test('parsed routes are frozen', () => {
   assert.ok(Object.isFrozen(r.source));
   assert.ok(Object.isFrozen(r.condition));
 });
+
+test("printed strings survive edgeHub's two-pass unescape, even when they contain \\uXXXX text", () => {
+  const values = ['\\u0041', '\\\\u0041', "\\'", "'", '\\', 'a"b', 'ü\n\t', '\\U00e9x', ''];
+  for (const value of values) {
+    const e = where(`${printExpr({ kind: 'string', value, pos: { line: 1, column: 1 } })} = 'x'`);
+    assert.ok(e.kind === 'binary' && e.left.kind === 'string');
+    assert.equal(e.left.value, value, JSON.stringify(value));
+  }
+});

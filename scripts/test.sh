@@ -19,6 +19,8 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 bash scripts/ensure-built.sh
+# One formatter and linter for the whole tree; a finding fails the run.
+npx biome check .
 
 # Every compiled test file; node:test runs them as separate processes, two at a time (2 cores).
 mapfile -t files < <(find dist/test -name '*.test.js' | sort)

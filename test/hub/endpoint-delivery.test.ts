@@ -43,7 +43,9 @@ class RecordingSink implements DeliverySink {
   deliver(msg: HubMessage, _record: unknown, done: () => void): void {
     this.got.push(Number(Buffer.from(msg.body).toString()));
     this.pending.push(done);
-    this.#waiters = this.#waiters.filter((w) => (this.got.length >= w.n ? (w.resolve(), false) : true));
+    const ready = this.#waiters.filter((w) => this.got.length >= w.n);
+    this.#waiters = this.#waiters.filter((w) => this.got.length < w.n);
+    for (const w of ready) w.resolve();
   }
   ackAll(): void {
     for (const done of this.pending.splice(0)) done();

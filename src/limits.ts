@@ -11,8 +11,15 @@ export const limits = {
   topicBytesMax: 16 * 1024,
   /** Application properties per message, as IoT Hub's 81-property / 8 KB system cap. */
   propertiesCountMax: 81,
-  /** QoS 1 messages the hub keeps unacknowledged towards one subscriber: bounds repeats after a failure (G3). */
-  inflightWindowMessagesMax: 64,
+  /**
+   * Messages one endpoint may have sent past its last durable checkpoint (unacknowledged, or
+   * acknowledged but not yet checkpointed): the bound on repeats after a crash (G3). 64 held
+   * delivery to ~12k msg/s behind checkpoint fsyncs (docs/benchmarks.md); 256 keeps
+   * checkpoints pipelined while a crash repeats at most 256 messages per endpoint.
+   */
+  inflightWindowMessagesMax: 256,
+  /** Unflushed acknowledgements (as a fraction of the window) that trigger a checkpoint write at once. */
+  checkpointEagerFraction: 0.25,
   /** QoS 1 publishes a client may have awaiting PUBACK before we stop reading its socket (flow control). */
   ingressPendingMessagesMax: 256,
   /** Bytes queued for writing to a slow socket before delivery to it pauses. */
@@ -45,6 +52,8 @@ export const limits = {
   twinSectionBytesMax: 32 * 1024,
   /** Twin nesting depth IoT Hub allows (10 levels of objects). */
   twinDepthMax: 10,
+  /** Nesting of parentheses, prefix operators and calls in a route, so hostile text cannot exhaust the stack. */
+  routeNestingDepthMax: 100,
   /** Route source text; longer is a manifest error. */
   routeTextBytesMax: 4096,
   /** Routes per deployment. */

@@ -8,6 +8,7 @@
  * restart resumes exactly after the last message known to be received (G1, G2).
  */
 import { assert } from '../errors.js';
+import { limits } from '../limits.js';
 import type { LogRecord, Store } from '../store/types.js';
 import type { Clock } from '../util/clock.js';
 import type { HubMessage } from './message.js';
@@ -222,8 +223,9 @@ export class EndpointDelivery {
     if (expired > 0) this.#o.observer.expired(this.#o.stream, expired);
     if (delivered + expired > 0) {
       this.#unflushed += delivered + expired;
-      // Half a window waiting for the checkpoint: write it now rather than stall the window.
-      if (this.#unflushed >= this.#o.windowMax / 2) void this.#flush();
+      // A quarter window waiting for the checkpoint: write it now, so checkpoints stay
+      // pipelined behind delivery instead of stalling the window.
+      if (this.#unflushed >= this.#o.windowMax * limits.checkpointEagerFraction) void this.#flush();
       else this.#scheduleFlush();
       this.notify();
     }

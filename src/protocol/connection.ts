@@ -52,6 +52,7 @@ export class MqttConnection {
   #state: State = 'awaiting-connect';
   #handler: PacketHandler | undefined;
   #keepaliveTimer: NodeJS.Timeout | undefined;
+  #corked = false;
   readonly #authority: ConnectAuthority;
   readonly #events: ConnectionEvents;
   readonly #reader: PacketReader;
@@ -84,9 +85,21 @@ export class MqttConnection {
     return this.socket.remoteAddress ?? 'unknown';
   }
 
-  /** Writes a packet; false means the socket buffer is past its high-water mark. */
+  /**
+   * Writes a packet; false means the socket buffer is past its high-water mark. Writes made
+   * in one event-loop turn (a batch of PUBACKs after a group commit, a burst of deliveries)
+   * leave in one system call: the socket is corked until the next tick.
+   */
   send(packet: Packet): boolean {
     if (this.#state === 'closed') return false;
+    if (!this.#corked) {
+      this.#corked = true;
+      this.socket.cork();
+      process.nextTick(() => {
+        this.#corked = false;
+        this.socket.uncork();
+      });
+    }
     const bytes = mqttPacket.generate(packet, { protocolVersion: this.protocolVersion });
     return this.socket.write(bytes);
   }

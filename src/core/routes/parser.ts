@@ -5,14 +5,14 @@
  * every binary operator is left-associative.
  */
 import type { Endpoint } from '../../hub/message.js';
+import { limits } from '../../limits.js';
 import type { BinaryOp, Expr } from './ast.js';
 import { parseEndpointAddress } from './endpoint.js';
 import { quote, RouteProblem } from './errors.js';
 import type { Token, TokenType } from './lexer.js';
 import { decimalValue, hexValue, unescapeString } from './literals.js';
 
-/** Parentheses, prefix operators and calls nest at most this deep, so hostile text cannot exhaust the stack. */
-const nestingDepthMax = 100;
+const nestingDepthMax = limits.routeNestingDepthMax;
 
 const BINARY_LEVEL: Partial<Record<TokenType, number>> = {
   '??': 0,

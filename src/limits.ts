@@ -13,11 +13,11 @@ export const limits = {
   propertiesCountMax: 81,
   /**
    * Messages one endpoint may have sent past its last durable checkpoint (unacknowledged, or
-   * acknowledged but not yet checkpointed): the bound on repeats after a crash (G3). 64 held
-   * delivery to ~12k msg/s behind checkpoint fsyncs (docs/benchmarks.md); 256 keeps
-   * checkpoints pipelined while a crash repeats at most 256 messages per endpoint.
+   * acknowledged but not yet checkpointed): the bound on repeats after a crash (G3). Measured
+   * (docs/benchmarks.md): 64 held delivery to ~12k msg/s and 256 to ~17k behind checkpoint
+   * fsyncs, while ingest ran at ~30k; 1024 lets one endpoint keep up with ten publishers.
    */
-  inflightWindowMessagesMax: 256,
+  inflightWindowMessagesMax: 1024,
   /** Unflushed acknowledgements (as a fraction of the window) that trigger a checkpoint write at once. */
   checkpointEagerFraction: 0.25,
   /** QoS 1 publishes a client may have awaiting PUBACK before we stop reading its socket (flow control). */

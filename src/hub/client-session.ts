@@ -67,7 +67,8 @@ export class ClientSession implements PacketHandler {
   }
 
   puback(packet: IPubackPacket): void {
-    if (packet.messageId !== undefined) this.acks.acked(packet.messageId);
+    // Room again under the client's receive maximum: every endpoint of this session may send.
+    if (packet.messageId !== undefined && this.acks.acked(packet.messageId)) this.subscriptions.notifyAll();
   }
 
   subscribe(packet: ISubscribePacket): void {

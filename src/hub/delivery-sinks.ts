@@ -45,13 +45,23 @@ export class ConnectionAcks {
     });
   }
 
-  /** A client PUBACK; unknown ids are ignored (a late ack for a message already resent). */
-  acked(messageId: number): void {
+  /** False while the client holds as many unacknowledged QoS 1 messages as it allows [MQTT-3.3.4-9]. */
+  get roomForQos1(): boolean {
+    return this.#waiting.size < this.#conn.receiveMaximum;
+  }
+
+  /**
+   * A client PUBACK; unknown ids are ignored (a late ack for a message already resent).
+   * Returns true when this ack made room under the client's receive maximum.
+   */
+  acked(messageId: number): boolean {
     const done = this.#waiting.get(messageId);
-    if (!done) return;
+    if (!done) return false;
+    const wasFull = !this.roomForQos1;
     this.#waiting.delete(messageId);
     this.#conn.packetIds.release(messageId);
     done();
+    return wasFull;
   }
 }
 
@@ -69,7 +79,7 @@ export class TopicSink implements DeliverySink {
   }
 
   get ready(): boolean {
-    return this.#conn.writable;
+    return this.#conn.writable && (this.#qos === 0 || this.#acks.roomForQos1);
   }
 
   deliver(msg: HubMessage, _record: LogRecord, done: () => void): void {

@@ -47,6 +47,8 @@ export class MqttConnection {
   readonly packetIds = new PacketIds();
   protocolVersion: 3 | 4 | 5 = 4;
   clientId = '';
+  /** QoS 1 PUBLISHes the client accepts unacknowledged [MQTT-3.3.4-9]; MQTT 3.1.1 has no such cap. */
+  receiveMaximum = 65_535;
   /** Set while CONNECT is processed, so that packets pipelined behind it wait their turn. */
   #queued: Packet[] = [];
   #state: State = 'awaiting-connect';
@@ -210,6 +212,7 @@ export class MqttConnection {
   async #connect(packet: IConnectPacket): Promise<void> {
     this.protocolVersion = packet.protocolVersion === 5 ? 5 : packet.protocolVersion === 3 ? 3 : 4;
     this.clientId = packet.clientId;
+    this.receiveMaximum = packet.properties?.receiveMaximum ?? 65_535;
     let decision: ConnectDecision;
     try {
       decision = await this.#authority(this, packet);

@@ -17,7 +17,7 @@ import { manifestWithRoutes } from '../support/node.js';
 import { type HubPorts, HubProcess, keyFromConnectionString } from '../support/process-node.js';
 
 const CRASHES = 3;
-const ACKS_PER_ROUND = 1000;
+const ACKS_PER_ROUND = 2500;
 const PUBLISH_INFLIGHT_MAX = 100;
 const ENDPOINT = 'sink/in';
 

@@ -3,14 +3,12 @@
  * manifest or a route that does not parse (with its line and column) before anything starts.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { manifestWithRoutes } from '../support/node.js';
-import { nodeArgs } from '../support/paths.js';
+import { runTandem } from '../support/process-node.js';
 
 let dir: string;
 before(async () => {
@@ -20,17 +18,7 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function tandem(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const child = spawn(process.execPath, [...nodeArgs('src/cli/run'), ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const [code] = (await once(child, 'exit')) as [number];
-  return { code, out, err };
-}
+const tandem = runTandem;
 
 test('--help everywhere, non-zero exit for unknown commands and options', async () => {
   const help = await tandem(['--help']);

@@ -109,6 +109,19 @@ export class HubProcess {
   }
 }
 
+/** Runs `tandem <args>` as a child process to completion. */
+export async function runTandem(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const child = spawn(process.execPath, [...nodeArgs('src/cli/run'), ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const [code] = (await once(child, 'exit')) as [number];
+  return { code, out, err };
+}
+
 /** Key of an identity from the connection string `tandem identity create` printed. */
 export function keyFromConnectionString(cs: string): string {
   const m = /SharedAccessKey=([^;]+)/.exec(cs);

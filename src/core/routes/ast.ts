@@ -206,3 +206,26 @@ export interface RoutedEndpoint {
   /** Every route that matched and points here, in table order. */
   readonly routeNames: readonly string[];
 }
+
+/**
+ * Binary operator precedence, loosest first, after edgeHub's Condition.g4 alternative order;
+ * every binary operator is left-associative. The parser and the printer share it.
+ */
+export const BINARY_PRECEDENCE: Readonly<Record<BinaryOp, number>> = {
+  '??': 0,
+  OR: 1,
+  AND: 2,
+  '=': 3,
+  '!=': 3,
+  '<>': 3,
+  '<': 4,
+  '<=': 4,
+  '>': 4,
+  '>=': 4,
+  '+': 5,
+  '-': 5,
+  '||': 5,
+  '*': 6,
+  '/': 6,
+  '%': 6,
+};

@@ -6,7 +6,7 @@
  */
 import type { Endpoint } from '../../hub/message.js';
 import { limits } from '../../limits.js';
-import type { BinaryOp, Expr } from './ast.js';
+import { BINARY_PRECEDENCE, type BinaryOp, type Expr } from './ast.js';
 import { parseEndpointAddress } from './endpoint.js';
 import { quote, RouteProblem } from './errors.js';
 import type { Token, TokenType } from './lexer.js';
@@ -14,24 +14,7 @@ import { decimalValue, hexValue, unescapeString } from './literals.js';
 
 const nestingDepthMax = limits.routeNestingDepthMax;
 
-const BINARY_LEVEL: Partial<Record<TokenType, number>> = {
-  '??': 0,
-  OR: 1,
-  AND: 2,
-  '=': 3,
-  '!=': 3,
-  '<>': 3,
-  '<': 4,
-  '<=': 4,
-  '>': 4,
-  '>=': 4,
-  '+': 5,
-  '-': 5,
-  '||': 5,
-  '*': 6,
-  '/': 6,
-  '%': 6,
-};
+const BINARY_LEVEL: Partial<Record<TokenType, number>> = BINARY_PRECEDENCE;
 
 export interface ParsedRoute {
   /** The FROM path, tokens joined as edgeHub's `context.GetText()` does. */

@@ -4,28 +4,11 @@
  * Names the language cannot spell (an application property called `a b`) print as they are.
  */
 import type { Endpoint } from '../../hub/message.js';
-import type { BinaryOp, Expr } from './ast.js';
+import { BINARY_PRECEDENCE, type Expr } from './ast.js';
 import { printEndpoint } from './endpoint.js';
 import { formatNumber, quoteString } from './literals.js';
 
-const LEVEL: Readonly<Record<BinaryOp, number>> = {
-  '??': 0,
-  OR: 1,
-  AND: 2,
-  '=': 3,
-  '!=': 3,
-  '<>': 3,
-  '<': 4,
-  '<=': 4,
-  '>': 4,
-  '>=': 4,
-  '+': 5,
-  '-': 5,
-  '||': 5,
-  '*': 6,
-  '/': 6,
-  '%': 6,
-};
+const LEVEL = BINARY_PRECEDENCE;
 const UNARY_LEVEL = 7;
 const PRIMARY_LEVEL = 8;
 

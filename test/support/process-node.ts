@@ -24,18 +24,11 @@ export class HubProcess {
     this.dataDir = dataDir;
   }
 
-  /** Runs `tandem <args>` to completion (e.g. `identity create`), returning stdout. */
+  /** Runs `tandem <args>` to completion (e.g. `identity create`), returning stdout; throws on failure. */
   static async cli(args: string[]): Promise<string> {
-    const child = spawn(process.execPath, [...nodeArgs('src/cli/run'), ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const [code] = (await once(child, 'exit')) as [number];
-    if (code !== 0) throw new Error(`tandem ${args.join(' ')} exited ${code}: ${err}`);
-    return out;
+    const r = await runTandem(args);
+    if (r.code !== 0) throw new Error(`tandem ${args.join(' ')} exited ${r.code}: ${r.err}`);
+    return r.out;
   }
 
   async writeManifest(manifest: unknown): Promise<string> {

@@ -17,10 +17,6 @@ export class AckChain {
     this.#resume = resume;
   }
 
-  get pending(): number {
-    return this.#pending;
-  }
-
   /**
    * `work` has already started (so appends keep their arrival order); `then` runs after
    * every earlier entry's `then`, with the work's outcome.

@@ -30,3 +30,9 @@ export function c2dStream(deviceId: string): string {
 export function moduleInputPrefix(moduleId: string): string {
   return `module/${moduleId}/`;
 }
+
+/** The module whose input `stream` is, or undefined for other streams (upstream, c2d). */
+export function moduleOfInputStream(stream: string): string | undefined {
+  if (!stream.startsWith('module/')) return undefined;
+  return stream.slice('module/'.length).split('/')[0];
+}

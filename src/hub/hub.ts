@@ -14,7 +14,7 @@ import type { Store } from '../store/types.js';
 import type { TransportSocket } from '../transport/listener.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { type Authenticator, decideConnect } from './connect.js';
-import { c2dStream, type HubContext } from './context.js';
+import { c2dStream, type HubContext, moduleOfInputStream } from './context.js';
 import { Endpoints } from './endpoints.js';
 import type { HubMessage } from './message.js';
 import { encodeMessage } from './message-codec.js';
@@ -92,9 +92,9 @@ export class Hub {
       warn: (message, err) => this.#warn(message, err),
     };
     endpoints.onNewStream = (stream, delivery) => {
-      if (!stream.startsWith('module/')) return;
-      const moduleId = stream.slice('module/'.length).split('/')[0] ?? '';
-      sessions.get(`${options.edgeDeviceId}/${moduleId}`)?.subscriptions.offerStream(delivery);
+      const moduleId = moduleOfInputStream(stream);
+      if (moduleId !== undefined)
+        sessions.get(`${options.edgeDeviceId}/${moduleId}`)?.subscriptions.offerStream(delivery);
     };
   }
 

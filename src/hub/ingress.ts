@@ -32,7 +32,7 @@ export interface IncomingMessage {
 }
 
 /** Builds the message as the router and the receivers see it. */
-export function stampMessage(incoming: IncomingMessage, nowMs: number): HubMessage {
+function stampMessage(incoming: IncomingMessage, nowMs: number): HubMessage {
   const sys: Record<string, string> = { ...incoming.systemProperties };
   // The sender cannot claim another identity: connection ids come from the authenticated connection.
   sys.connectionDeviceId = incoming.source.deviceId;

@@ -30,10 +30,6 @@ export class SessionRegistry {
     return this.#byKey.get(key);
   }
 
-  get size(): number {
-    return this.#byKey.size;
-  }
-
   all(): IterableIterator<ClientSession> {
     return this.#byKey.values();
   }

@@ -116,9 +116,9 @@ export class SessionSubscriptions {
   /** A new endpoint stream appeared (routes changed); attach it if one of ours covers it. */
   offerStream(delivery: EndpointDelivery): void {
     for (const sub of this.#subs.values()) {
-      if (!sub.sinks.has(delivery) && this.#streamsPrefix(sub) !== undefined) {
-        const prefix = this.#streamsPrefix(sub)!;
-        if (delivery.stream.startsWith(prefix)) this.#attachOne(sub, delivery, prefix);
+      const prefix = this.#streamsPrefix(sub);
+      if (prefix !== undefined && !sub.sinks.has(delivery) && delivery.stream.startsWith(prefix)) {
+        this.#attachOne(sub, delivery, prefix);
       }
     }
   }

@@ -19,8 +19,4 @@ export class PacketIds {
   release(id: number): boolean {
     return this.#inUse.delete(id);
   }
-
-  get size(): number {
-    return this.#inUse.size;
-  }
 }

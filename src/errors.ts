@@ -25,6 +25,11 @@ export const errorCodes = {
   TANDEM_E_METHOD_OFFLINE: 'A direct method target is not connected or not subscribed to methods.',
   TANDEM_E_TLS: 'Creating or loading the hub certificate authority or server certificate failed.',
   TANDEM_E_API: 'A local HTTP API request is invalid.',
+  TANDEM_E_MODULE_START: 'A module could not be started (command not found, no container runtime).',
+  TANDEM_E_MODULE_NOT_FOUND: 'No module with that name in the current deployment.',
+  TANDEM_E_WORKLOAD: 'A workload API request was refused (wrong module, stale generation id, bad request).',
+  TANDEM_E_UPSTREAM: 'The upstream connection is misconfigured or was refused by the cloud or parent hub.',
+  TANDEM_E_NOT_RUNNING: 'No running Tandem instance was found for the data directory.',
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

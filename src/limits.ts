@@ -68,6 +68,38 @@ export const limits = {
   storeBytesMaxDefault: 8 * 1024 * 1024 * 1024,
   /** Local HTTP API request body cap. */
   apiBodyBytesMax: 1024 * 1024,
+  /** IoT Edge's restart backoff: 10 s x 2^n ... */
+  restartBackoffBaseMs: 10_000,
+  /** ... capped at 5 minutes (edgeAgent's RestartPolicyManager) ... */
+  restartBackoffMaxMs: 300_000,
+  /** ... and forgotten after a module has run this long without failing. */
+  restartCountResetMs: 10 * 60_000,
+  /** Time a module gets after SIGTERM before SIGKILL: Docker's default stop timeout. */
+  moduleStopGraceMs: 10_000,
+  /** One module log file; past it the file is rotated, so a chatty module cannot fill the disk. */
+  moduleLogBytesMax: 1024 * 1024,
+  /** Rotated log files kept per module (besides the live one). */
+  moduleLogFilesKept: 3,
+  /** How often the agent checks a module it adopted after a restart (it is not its child, so no exit event). */
+  adoptedModulePollMs: 1000,
+  /** Health check defaults, as Docker's HEALTHCHECK: every 30 s, 30 s to answer, 3 failures in a row. */
+  healthCheckIntervalSecondsDefault: 30,
+  healthCheckTimeoutSecondsDefault: 30,
+  healthCheckRetriesDefault: 3,
+  /** Modules per deployment; a deployment is a handful of modules, thousands means a mistake. */
+  modulesCountMax: 200,
+  /** IoT Edge's default startupOrder: unspecified modules start last (uint32 max). */
+  startupOrderDefault: 4_294_967_295,
+  /** Upstream reconnect backoff: first retry ~1 s, doubling with full jitter ... */
+  upstreamBackoffBaseMs: 1000,
+  /** ... up to one minute, so a returning cloud is found within a minute. */
+  upstreamBackoffMaxMs: 60_000,
+  /** Messages sent upstream awaiting PUBACK at once: pipelines over a slow link, bounds repeats. */
+  upstreamInflightMessagesMax: 100,
+  /** Lifetime of the SAS token used towards a parent hub; the connection is renewed before it ends. */
+  upstreamSasTokenLifetimeSeconds: 3600,
+  /** Workload API sign request: IoT Hub resource strings are short; anything larger is abuse. */
+  workloadSignDataBytesMax: 4096,
 } as const;
 
 export type Limits = typeof limits;

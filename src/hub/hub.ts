@@ -15,13 +15,14 @@ import type { TransportSocket } from '../transport/listener.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { type Authenticator, decideConnect } from './connect.js';
 import { c2dStream, type HubContext, moduleOfInputStream } from './context.js';
+import type { DeliverySink } from './endpoint-delivery.js';
 import { Endpoints } from './endpoints.js';
-import type { HubMessage } from './message.js';
+import type { HubMessage, MessageSource } from './message.js';
 import { encodeMessage } from './message-codec.js';
 import { type InvokeOptions, MethodInvoker, type MethodResult } from './methods.js';
 import { HubMetrics } from './metrics.js';
 import { SessionRegistry } from './session-registry.js';
-import type { JsonObject, TwinDocument } from './twin-document.js';
+import { type JsonObject, patchBetween, sectionVersion, type TwinDocument } from './twin-document.js';
 import { TwinStore } from './twin-store.js';
 
 export interface HubOptions {
@@ -48,9 +49,24 @@ export interface SubscribedEvent {
   readonly filter: string;
 }
 
+/** A message made durable and where it went (no streams: no route took it). */
+export interface RoutedEvent {
+  readonly message: HubMessage;
+  readonly source: MessageSource;
+  readonly streams: readonly string[];
+}
+
+/** A consumer attached to an endpoint stream from outside the protocol head (the upstream connector). */
+export interface EndpointConsumer {
+  /** Call when the sink has room again, so delivery resumes. */
+  notify(): void;
+  /** Stops consuming; unacknowledged messages will be delivered again to the next consumer. */
+  detach(): void;
+}
+
 export class Hub {
   readonly metrics = new HubMetrics();
-  /** 'subscribed' (SubscribedEvent) once a SUBACK granted a subscription. */
+  /** 'subscribed' (SubscribedEvent) once a SUBACK granted a subscription; 'routed' (RoutedEvent). */
   readonly events = new EventEmitter();
   readonly context: HubContext;
   readonly #o: HubOptions;
@@ -70,7 +86,10 @@ export class Hub {
       onError: (err) => this.#warn('endpoint delivery failed', err),
       observer: {
         delivered: (stream, n) => this.metrics.add(this.metrics.sent, stream, n),
-        expired: (_stream, n) => this.metrics.add(this.metrics.dropped, 'ttl_expiry', n),
+        expired: (stream, n) => {
+          this.metrics.add(this.metrics.dropped, 'ttl_expiry', n);
+          this.metrics.add(this.metrics.expired, stream, n);
+        },
       },
     });
     const methods = new MethodInvoker({
@@ -90,6 +109,11 @@ export class Hub {
       routes: () => this.#routes,
       defaultTtlSecs: () => this.#defaultTtlSecs,
       warn: (message, err) => this.#warn(message, err),
+      routed: (message, source, streams) => {
+        // Building the event costs nothing unless someone (`tandem monitor`) listens.
+        if (this.events.listenerCount('routed') > 0)
+          this.events.emit('routed', { message, source, streams } satisfies RoutedEvent);
+      },
     };
     endpoints.onNewStream = (stream, delivery) => {
       const moduleId = moduleOfInputStream(stream);
@@ -125,6 +149,13 @@ export class Hub {
     if (defaultTtlSecs !== undefined) this.#defaultTtlSecs = defaultTtlSecs;
   }
 
+  /** Makes `sink` the one consumer of an endpoint stream, such as `upstream`. */
+  consumeEndpoint(stream: string, sink: DeliverySink): EndpointConsumer {
+    const delivery = this.context.endpoints.get(stream);
+    delivery.attach(sink);
+    return { notify: () => delivery.notify(), detach: () => delivery.detach(sink) };
+  }
+
   invokeMethod(options: InvokeOptions): Promise<MethodResult> {
     return this.context.methods.invoke(options);
   }
@@ -138,6 +169,23 @@ export class Hub {
     const { version, notification } = await this.context.twins.patchDesired(identity, patch);
     this.#notifyDesired(identity, notification, version);
     return version;
+  }
+
+  /** Merges reported properties, as the twin's own client would (the agent's `$edgeAgent` twin). */
+  patchReported(identity: string, patch: unknown): Promise<number> {
+    return this.context.twins.patchReported(identity, patch);
+  }
+
+  /**
+   * Makes desired properties exactly `desired` (a deployment sets module twins as a whole):
+   * keys it no longer has are removed with null, as an IoT Hub twin patch does. A no-op
+   * when nothing changed, so redeploying the same manifest sends no notification.
+   */
+  async replaceDesired(identity: string, desired: JsonObject): Promise<number> {
+    const current = (await this.getTwin(identity)).desired;
+    const patch = patchBetween(current, desired);
+    if (Object.keys(patch).length === 0) return sectionVersion(current);
+    return this.patchDesired(identity, patch);
   }
 
   /** Queues a cloud-to-device message durably; resolves with its id once stored. */

@@ -22,6 +22,8 @@ export interface IngressContext {
   routes(): RouteTable;
   /** TTL when neither the route nor the message sets one (storeAndForwardConfiguration). */
   defaultTtlSecs(): number;
+  /** Tells observers (`tandem monitor`) where a message went, after it is durable. */
+  routed?(msg: HubMessage, source: MessageSource, streams: readonly string[]): void;
 }
 
 export interface IncomingMessage {
@@ -62,6 +64,7 @@ export async function ingest(
     // IoT Edge acknowledges and drops a message no route takes; we count it.
     ctx.metrics.add(ctx.metrics.dropped, 'no_route');
     ctx.metrics.add(ctx.metrics.received, senderKey);
+    ctx.routed?.(msg, incoming.source, []);
     return 0;
   }
   const data = encodeMessage(msg);
@@ -73,5 +76,10 @@ export async function ingest(
   await ctx.store.log.append(items);
   ctx.metrics.add(ctx.metrics.received, senderKey);
   for (const item of items) ctx.endpoints.get(item.stream).notify();
+  ctx.routed?.(
+    msg,
+    incoming.source,
+    items.map((i) => i.stream),
+  );
   return items.length;
 }

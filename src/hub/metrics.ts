@@ -10,6 +10,8 @@ export class HubMetrics {
   readonly sent = new Map<string, number>();
   /** Messages dropped, by reason: ttl_expiry, no_route, store_full (QoS 0 only). */
   readonly dropped = new Map<string, number>();
+  /** Messages expired by their TTL before delivery, by endpoint stream. */
+  readonly expired = new Map<string, number>();
   /** Connections closed for bad input, by error code. */
   readonly protocolErrors = new Map<string, number>();
   connectionsOpen = 0;

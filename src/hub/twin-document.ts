@@ -90,3 +90,28 @@ function hasForbiddenKeyChar(key: string): boolean {
   }
   return false;
 }
+
+/**
+ * The JSON merge patch that turns `from` into `to` (keys starting with `$` are metadata and
+ * left alone). Empty when they are equal, so replacing a section with itself is a no-op.
+ */
+export function patchBetween(from: JsonObject, to: JsonObject): JsonObject {
+  const patch: JsonObject = {};
+  for (const key of Object.keys(from)) {
+    if (!key.startsWith('$') && !(key in to)) patch[key] = null;
+  }
+  for (const [key, value] of Object.entries(to)) {
+    const old = from[key];
+    if (isPlainObject(old) && isPlainObject(value)) {
+      const inner = patchBetween(old, value);
+      if (Object.keys(inner).length > 0) patch[key] = inner;
+    } else if (JSON.stringify(old) !== JSON.stringify(value)) {
+      patch[key] = value;
+    }
+  }
+  return patch;
+}
+
+function isPlainObject(v: JsonValue | undefined): v is JsonObject {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}

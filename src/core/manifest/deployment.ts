@@ -18,6 +18,11 @@ export interface ProcessSettings {
   /** Working directory; relative paths are resolved by the agent against the manifest's directory. */
   readonly cwd?: string;
   readonly env: Readonly<Record<string, string>>;
+  /**
+   * How the module finds its identity: IoT Edge's workload API (`IOTEDGE_*`, the default, as
+   * on a real IoT Edge device) or `EdgeHubConnectionString` (as the IoT Edge simulator does).
+   */
+  readonly auth?: 'workload' | 'connection-string';
 }
 
 /** IoT Edge's `docker` module. `createOptions` is the parsed (and re-joined) Docker create JSON. */

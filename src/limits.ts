@@ -68,6 +68,16 @@ export const limits = {
   storeBytesMaxDefault: 8 * 1024 * 1024 * 1024,
   /** Local HTTP API request body cap. */
   apiBodyBytesMax: 1024 * 1024,
+  /** A local API call slower than this means a wedged instance: the CLI says so instead of hanging. */
+  apiRequestTimeoutMs: 30_000,
+  /** Bytes of one log file a tail reads from its end: a rotated file is moduleLogBytesMax plus one write. */
+  logReadFileBytesMax: 2 * 1024 * 1024,
+  /** How often `logs --follow` checks the file for growth or rotation: feels live, costs one stat. */
+  logFollowPollMs: 250,
+  /** Body bytes shown per message by `tandem monitor`: enough to read a reading, not to flood a terminal. */
+  monitorBodyBytesMax: 4096,
+  /** How often `tandem status --watch` refreshes. */
+  statusWatchIntervalMs: 2000,
   /** IoT Edge's restart backoff: 10 s x 2^n ... */
   restartBackoffBaseMs: 10_000,
   /** ... capped at 5 minutes (edgeAgent's RestartPolicyManager) ... */
@@ -82,12 +92,29 @@ export const limits = {
   moduleLogFilesKept: 3,
   /** How often the agent checks a module it adopted after a restart (it is not its child, so no exit event). */
   adoptedModulePollMs: 1000,
+  /** How often a running module's log size is checked for rotation: at 1 MB files, a second of output is the overshoot. */
+  moduleLogRotateCheckMs: 1000,
+  /** Output of a health check kept for the "unhealthy" reason, as Docker keeps 4096 bytes of a probe's output. */
+  healthCheckOutputBytesMax: 4096,
+  /** `docker info` / `podman info` must answer within this to count as a working container runtime. */
+  containerProbeTimeoutMs: 10_000,
+  /** How long a container runtime probe's answer is trusted, so starting many modules probes once. */
+  containerProbeCacheMs: 60_000,
+  /** `inspect`, `rm`, `logs`: quick engine calls; a slower engine is treated as failing. */
+  containerCommandTimeoutMs: 30_000,
+  /** `run` may pull the image first, over a slow edge uplink. */
+  containerRunTimeoutMs: 15 * 60_000,
   /** Health check defaults, as Docker's HEALTHCHECK: every 30 s, 30 s to answer, 3 failures in a row. */
   healthCheckIntervalSecondsDefault: 30,
   healthCheckTimeoutSecondsDefault: 30,
   healthCheckRetriesDefault: 3,
   /** Modules per deployment; a deployment is a handful of modules, thousands means a mistake. */
   modulesCountMax: 200,
+  /**
+   * Instances of one module (the manifest's Tandem `replicas`). A cluster is 2-5 boxes and each
+   * replica is its own identity and process; a few per box is plenty, hundreds means a typo.
+   */
+  moduleReplicasMax: 16,
   /** IoT Edge's default startupOrder: unspecified modules start last (uint32 max). */
   startupOrderDefault: 4_294_967_295,
   /** Upstream reconnect backoff: first retry ~1 s, doubling with full jitter ... */
@@ -98,8 +125,22 @@ export const limits = {
   upstreamInflightMessagesMax: 100,
   /** Lifetime of the SAS token used towards a parent hub; the connection is renewed before it ends. */
   upstreamSasTokenLifetimeSeconds: 3600,
+  /** CONNACK wait per upstream attempt (MQTT.js' default); past it the attempt fails and backs off. */
+  upstreamConnectTimeoutMs: 30_000,
+  /** MQTT keepalive towards the cloud: a silently dead link is noticed within 1.5x this [MQTT-3.1.2-24]. */
+  upstreamKeepaliveSeconds: 60,
+  /** Wait for in-flight PUBACKs before a token-renewal reconnect; past it they are simply sent again. */
+  upstreamRenewDrainMsMax: 10_000,
   /** Workload API sign request: IoT Hub resource strings are short; anything larger is abuse. */
   workloadSignDataBytesMax: 4096,
+  /** A sign request is JSON around base64 of at most workloadSignDataBytesMax (~5.4 KiB); the rest is slack. */
+  workloadRequestBodyBytesMax: 8 * 1024,
+  /** A workload request is one small JSON exchange; a caller that dribbles bytes is cut off after this. */
+  workloadRequestTimeoutMs: 10_000,
+  /** Connections to one module's workload socket at once: the SDK opens one per request, a few at a time. */
+  workloadConnectionsMax: 16,
+  /** sun_path holds 108 bytes on Linux, 104 on macOS, NUL included: a longer path cannot be bound at all. */
+  unixSocketPathBytesMax: 103,
 } as const;
 
 export type Limits = typeof limits;

@@ -1,9 +1,29 @@
-/** Renders the hub's counters in Prometheus' text format, under edgeHub's metric names. */
+/**
+ * Renders the hub's counters (and the agent's module states, when there is an agent) in
+ * Prometheus' text format, under edgeHub's metric names where a counterpart exists.
+ */
+import type { ModuleState, ModuleStatus } from '../agent/face.js';
 import type { EndpointStatus } from '../hub/hub.js';
 import type { HubMetrics } from '../hub/metrics.js';
 
+const MODULE_STATES: readonly ModuleState[] = [
+  'running',
+  'starting',
+  'stopped',
+  'backoff',
+  'unhealthy',
+  'failed',
+];
+
+/** Dropped reasons always shown, so a dashboard sees 0 rather than a missing series. */
+const DROP_REASONS = ['no_route', 'ttl_expiry'];
+
 function esc(v: string): string {
   return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
+function header(lines: string[], name: string, type: 'counter' | 'gauge', help: string): void {
+  lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
 }
 
 function counter(
@@ -11,14 +31,13 @@ function counter(
   name: string,
   help: string,
   label: string,
-  values: Map<string, number>,
+  values: ReadonlyMap<string, number>,
 ): void {
-  lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`);
+  header(lines, name, 'counter', help);
   for (const [k, v] of values) lines.push(`${name}{${label}="${esc(k)}"} ${v}`);
 }
 
-export function renderMetrics(m: HubMetrics, endpoints: readonly EndpointStatus[]): string {
-  const lines: string[] = [];
+function hubLines(lines: string[], m: HubMetrics, endpoints: readonly EndpointStatus[]): void {
   counter(lines, 'edgehub_messages_received_total', 'Messages accepted from clients', 'id', m.received);
   counter(
     lines,
@@ -27,7 +46,17 @@ export function renderMetrics(m: HubMetrics, endpoints: readonly EndpointStatus[
     'endpoint',
     m.sent,
   );
-  counter(lines, 'edgehub_messages_dropped_total', 'Messages dropped, by reason', 'reason', m.dropped);
+  const dropped = new Map(DROP_REASONS.map((r) => [r, 0]));
+  for (const [k, v] of m.dropped) dropped.set(k, v);
+  counter(lines, 'edgehub_messages_dropped_total', 'Messages dropped, by reason', 'reason', dropped);
+  // edgeHub counts TTL drops by sender only; which queue they expired in is what an operator needs.
+  counter(
+    lines,
+    'tandem_messages_expired_total',
+    'Messages whose TTL ran out before delivery, per endpoint',
+    'endpoint',
+    m.expired,
+  );
   counter(
     lines,
     'tandem_protocol_errors_total',
@@ -35,20 +64,63 @@ export function renderMetrics(m: HubMetrics, endpoints: readonly EndpointStatus[
     'code',
     m.protocolErrors,
   );
-  lines.push(
-    '# HELP edgehub_queue_length Messages waiting per endpoint',
-    '# TYPE edgehub_queue_length gauge',
-  );
+  header(lines, 'edgehub_queue_length', 'gauge', 'Messages waiting per endpoint');
   for (const e of endpoints) lines.push(`edgehub_queue_length{endpoint="${esc(e.stream)}"} ${e.queueLength}`);
-  lines.push(
-    '# HELP edgehub_client_connected Open client connections',
-    '# TYPE edgehub_client_connected gauge',
-  );
-  lines.push(`edgehub_client_connected ${m.connectionsOpen}`);
-  lines.push(
-    '# HELP tandem_connections_total Connections accepted',
-    '# TYPE tandem_connections_total counter',
-  );
+  header(lines, 'edgehub_connected_clients', 'gauge', 'Open client connections');
+  lines.push(`edgehub_connected_clients ${m.connectionsOpen}`);
+  header(lines, 'tandem_connections_total', 'counter', 'Connections accepted');
   lines.push(`tandem_connections_total ${m.connectionsTotal}`);
+}
+
+/**
+ * Module metrics. edgeAgent's own (`edgeAgent_module_start_total`, `..._stop_total`,
+ * `edgeAgent_total_time_running_correctly_seconds`) are counters and time totals the agent
+ * would have to accumulate; the status we have is a snapshot whose restartCount resets after
+ * a good run, as in `$edgeAgent` reported properties. So these carry Tandem names and are
+ * gauges: a snapshot must not pretend to be a counter.
+ */
+function moduleLines(lines: string[], modules: readonly ModuleStatus[]): void {
+  header(lines, 'tandem_module_state', 'gauge', 'Current state of each module (1 for the state it is in)');
+  for (const mod of modules) {
+    for (const s of MODULE_STATES) {
+      lines.push(
+        `tandem_module_state{module_name="${esc(mod.name)}",state="${s}"} ${mod.state === s ? 1 : 0}`,
+      );
+    }
+  }
+  header(lines, 'tandem_module_expected_running', 'gauge', '1 when the deployment wants the module running');
+  for (const mod of modules)
+    lines.push(
+      `tandem_module_expected_running{module_name="${esc(mod.name)}"} ${mod.desired === 'running' ? 1 : 0}`,
+    );
+  header(
+    lines,
+    'tandem_module_restart_count',
+    'gauge',
+    'Restarts since the module last ran long enough to be forgiven ($edgeAgent restartCount)',
+  );
+  for (const mod of modules)
+    lines.push(`tandem_module_restart_count{module_name="${esc(mod.name)}"} ${mod.restartCount}`);
+  header(lines, 'tandem_module_start_time_seconds', 'gauge', 'Unix time the module was last started');
+  for (const mod of modules) {
+    const t = mod.lastStartTime === undefined ? Number.NaN : Date.parse(mod.lastStartTime);
+    if (Number.isFinite(t))
+      lines.push(`tandem_module_start_time_seconds{module_name="${esc(mod.name)}"} ${t / 1000}`);
+  }
+  header(lines, 'tandem_module_exit_code', 'gauge', 'Exit code of the module process when it last exited');
+  for (const mod of modules) {
+    if (mod.exitCode !== undefined)
+      lines.push(`tandem_module_exit_code{module_name="${esc(mod.name)}"} ${mod.exitCode}`);
+  }
+}
+
+export function renderMetrics(
+  m: HubMetrics,
+  endpoints: readonly EndpointStatus[],
+  modules?: readonly ModuleStatus[],
+): string {
+  const lines: string[] = [];
+  hubLines(lines, m, endpoints);
+  if (modules) moduleLines(lines, modules);
   return `${lines.join('\n')}\n`;
 }

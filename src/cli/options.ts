@@ -38,3 +38,52 @@ export function portOption(value: string | undefined, name: string): number | un
     throw new TandemError('TANDEM_E_CONFIG', `--${name} must be a port number (0-65535), got '${value}'`);
   return n;
 }
+
+/** The positionals a command takes, by name; too few or too many is a usage error. */
+export function positionals(
+  args: ParsedArgs,
+  names: readonly string[],
+  optional: number,
+  usage: string,
+): string[] {
+  const got = args.positionals;
+  const min = names.length - optional;
+  if (got.length < min)
+    throw new TandemError(
+      'TANDEM_E_CONFIG',
+      `missing ${names.slice(got.length, min).join(' and ')}\n\n${usage}`,
+    );
+  if (got.length > names.length)
+    throw new TandemError('TANDEM_E_CONFIG', `unexpected argument '${got[names.length]}'\n\n${usage}`);
+  return got;
+}
+
+export function dataDirOf(args: ParsedArgs): string {
+  return (args.values['data-dir'] as string | undefined) ?? DEFAULT_DATA_DIR;
+}
+
+/** A whole number option within [min, max]. */
+export function intOption(
+  value: string | undefined,
+  name: string,
+  min: number,
+  max: number,
+): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < min || n > max)
+    throw new TandemError(
+      'TANDEM_E_CONFIG',
+      `--${name} must be a whole number from ${min} to ${max}, got '${value}'`,
+    );
+  return n;
+}
+
+/** Aborts on Ctrl-C or SIGTERM: how following commands (logs -f, monitor, status --watch) stop. */
+export function untilInterrupted(): AbortSignal {
+  const controller = new AbortController();
+  const stop = (): void => controller.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return controller.signal;
+}

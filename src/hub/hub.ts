@@ -41,6 +41,10 @@ export interface EndpointStatus {
   readonly queueLength: number;
   readonly attached: boolean;
   readonly inflight: number;
+  /** Messages delivered and acknowledged since the hub started (so a view can show flow). */
+  readonly delivered: number;
+  /** Messages that expired by their TTL before delivery since the hub started. */
+  readonly expired: number;
 }
 
 export interface SubscribedEvent {
@@ -223,6 +227,8 @@ export class Hub {
         queueLength: await d.queueLength(),
         attached: d.attached,
         inflight: d.inflight,
+        delivered: this.metrics.sent.get(d.stream) ?? 0,
+        expired: this.metrics.expired.get(d.stream) ?? 0,
       });
     }
     return out.sort((a, b) => a.stream.localeCompare(b.stream));

@@ -1,17 +1,30 @@
 /**
  * Starts one single-node Tandem: the embedded store, the hub's TLS identity, the identity
- * registry, the hub with its routes, the MQTT listeners and the local HTTP API. Used by
- * `tandem up` and by tests that run the hub in-process.
+ * registry, the hub with its routes, the MQTT listeners, the agent with its modules and the
+ * local HTTP API. Used by `tandem up` and by tests that run the hub in-process.
  */
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Agent } from '../agent/agent.js';
+import type { SupervisorOptions } from '../agent/module-supervisor.js';
 import { startApi } from '../api/http-api.js';
+import { collectStatus } from '../api/status.js';
+import type { StatusResponse } from '../api/types.js';
 import { readEdgeHubSettings } from '../core/manifest/edgehub.js';
+import { parseManifestText, readDeployment } from '../core/manifest/index.js';
 import { parseRoutes } from '../core/routes/index.js';
+import { TandemError } from '../errors.js';
 import { Hub } from '../hub/hub.js';
 import { IdentityRegistry } from '../identity/registry.js';
 import { openEmbeddedStore } from '../store/embedded/index.js';
 import { ensureHubTls } from '../tls/ca.js';
 import { type Listener, listen } from '../transport/listener.js';
+import {
+  parseUpstreamTarget,
+  startUpstream,
+  type UpstreamConfigInput,
+  type UpstreamConnector,
+} from '../upstream/index.js';
 import { loadConfig, storeDir, writePorts } from './data-dir.js';
 
 export interface NodeOptions {
@@ -33,6 +46,19 @@ export interface NodeOptions {
   /** Cap on the store's size; past it new messages are refused (no PUBACK), stored ones kept. */
   readonly storeBytesMax?: number;
   readonly log?: (level: 'info' | 'warn', message: string) => void;
+  /**
+   * Run the agent: the manifest is a whole deployment (modules, routes, twins) and is
+   * remembered, so a restart without one re-applies the last. Without it, only routes apply.
+   */
+  readonly agent?: boolean;
+  /** Where relative paths of process modules resolve (the manifest file's directory). */
+  readonly manifestBaseDir?: string;
+  /** Supervisor timing overrides (tests). */
+  readonly supervisor?: SupervisorOptions;
+  /** Called when a module's status changes (the live status view). */
+  readonly onModuleChange?: () => void;
+  /** Where `$upstream` drains to: a cloud MQTT broker or a parent hub. Without it, it only queues. */
+  readonly upstream?: UpstreamConfigInput;
 }
 
 export interface RunningNode {
@@ -43,17 +69,27 @@ export interface RunningNode {
   readonly caPath: string;
   readonly caPem: string;
   readonly ports: { readonly mqtts?: number; readonly mqtt?: number; readonly api: number };
-  close(): Promise<void>;
+  readonly agent?: Agent;
+  readonly upstream?: UpstreamConnector;
+  /** Everything `GET /api/v1/status` shows, built in-process (the live status view). */
+  status(): Promise<StatusResponse>;
+  /** Stops everything; `leaveModulesRunning` leaves module processes for a later agent to adopt. */
+  close(options?: { leaveModulesRunning?: boolean }): Promise<void>;
 }
 
+/** Reads a manifest with the strict reader: duplicate keys and syntax errors name their place. */
 export async function readManifestFile(file: string): Promise<unknown> {
-  return JSON.parse(await readFile(file, 'utf8'));
+  return parseManifestText(await readFile(file, 'utf8'));
 }
 
 export async function startNode(o: NodeOptions): Promise<RunningNode> {
   const config = await loadConfig(o.dataDir, { hubName: o.hubName, edgeDeviceId: o.edgeDeviceId });
   // Validate everything before anything starts: a bad manifest changes nothing.
-  const settings = o.manifest === undefined ? undefined : readEdgeHubSettings(o.manifest);
+  if (o.agent && o.tlsPort === null)
+    throw new TandemError('TANDEM_E_CONFIG', 'the agent needs the TLS listener');
+  if (o.agent && o.manifest !== undefined) readDeployment(o.manifest);
+  if (o.upstream) parseUpstreamTarget(o.upstream);
+  const settings = o.manifest === undefined || o.agent ? undefined : readEdgeHubSettings(o.manifest);
   const routes = parseRoutes(settings?.routes ?? {});
   const store = await openEmbeddedStore({ dir: storeDir(o.dataDir), storeBytesMax: o.storeBytesMax });
   const registry = new IdentityRegistry(store.kv);
@@ -101,7 +137,39 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     edgeDeviceId: config.edgeDeviceId,
     ports: { ...(mqtts ? { mqtts } : {}), ...(mqtt ? { mqtt } : {}) },
   };
-  const api = await startApi(hub, info, o.apiHost ?? '127.0.0.1', o.apiPort ?? 0);
+  const log = o.log ?? (() => {});
+  const agent = o.agent
+    ? new Agent({
+        hub,
+        registry,
+        dataDir: o.dataDir,
+        logDir: path.join(o.dataDir, 'logs'),
+        hubName: config.hubName,
+        edgeDeviceId: config.edgeDeviceId,
+        // Modules run on this machine: they reach the TLS listener on loopback.
+        gatewayHost: `localhost:${mqtts}`,
+        caPath: tls.caPath,
+        caPem: tls.caPem,
+        supervisor: o.supervisor,
+        onChange: o.onModuleChange,
+        log,
+      })
+    : undefined;
+  const initial =
+    o.manifest === undefined
+      ? undefined
+      : { manifest: o.manifest, baseDir: o.manifestBaseDir ?? process.cwd() };
+  await agent?.start(initial);
+  const upstream = o.upstream ? startUpstream(hub, o.upstream, { log }) : undefined;
+  const upstreamStatus = upstream ? () => upstream.status() : undefined;
+  const api = await startApi({
+    hub,
+    info,
+    host: o.apiHost ?? '127.0.0.1',
+    port: o.apiPort ?? 0,
+    agent,
+    upstreamStatus,
+  });
   const ports = { ...info.ports, api: api.port };
   await writePorts(o.dataDir, { pid: process.pid, host: o.apiHost ?? '127.0.0.1', ...ports });
   return {
@@ -112,7 +180,12 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     caPath: tls.caPath,
     caPem: tls.caPem,
     ports,
-    close: async () => {
+    agent,
+    upstream,
+    status: () => collectStatus({ hub, info, agent, upstreamStatus }),
+    close: async (options) => {
+      await agent?.close({ leaveRunning: options?.leaveModulesRunning });
+      await upstream?.close();
       await api.close();
       await Promise.all(listeners.map((l) => l.close()));
       await hub.close();

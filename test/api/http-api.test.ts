@@ -54,7 +54,7 @@ test('healthz, status and metrics', async () => {
   const metrics = (await call('GET', '/metrics')).text;
   assert.match(metrics, /^edgehub_messages_received_total\{id="api-dev"\} 1$/m);
   assert.match(metrics, /^edgehub_queue_length\{endpoint="upstream"\} 1$/m);
-  assert.match(metrics, /^edgehub_client_connected \d+$/m);
+  assert.match(metrics, /^edgehub_connected_clients \d+$/m);
   await device.endAsync();
 });
 

@@ -2,6 +2,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { AgentFace } from '../../src/agent/face.js';
+import { startApi } from '../../src/api/http-api.js';
+import { writePorts } from '../../src/runtime/data-dir.js';
 import { type RunningNode, startNode } from '../../src/runtime/start-node.js';
 import type { ClientIdentity, HubAddress } from './clients.js';
 
@@ -66,6 +69,40 @@ export async function startTestNode(options: TestNodeOptions = {}): Promise<Test
     async stop() {
       await node.close();
       if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A second local API over a test node's hub, with an agent and an upstream status provider. */
+export interface TestApi {
+  readonly port: number;
+  readonly base: string;
+  /** A data directory whose ports.json points at this API, for the CLI's --data-dir. */
+  readonly dataDir: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves the API with `agent` (and `upstreamStatus`) over `t`'s real hub, until startNode
+ * takes an agent itself; its own data dir holds a ports.json, so the CLI finds it.
+ */
+export async function startAgentApi(
+  t: TestNode,
+  extra: { agent?: AgentFace; upstreamStatus?: () => unknown },
+): Promise<TestApi> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'tandem-api-'));
+  const { mqtts, mqtt } = t.node.ports;
+  const ports = { ...(mqtts ? { mqtts } : {}), ...(mqtt ? { mqtt } : {}) };
+  const info = { hubName: t.node.hubName, edgeDeviceId: t.node.edgeDeviceId, ports };
+  const api = await startApi({ hub: t.node.hub, info, host: '127.0.0.1', port: 0, ...extra });
+  await writePorts(dataDir, { pid: process.pid, host: '127.0.0.1', api: api.port });
+  return {
+    port: api.port,
+    base: `http://127.0.0.1:${api.port}`,
+    dataDir,
+    async close() {
+      await api.close();
+      await rm(dataDir, { recursive: true, force: true });
     },
   };
 }

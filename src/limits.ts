@@ -127,7 +127,7 @@ export const limits = {
   upstreamSasTokenLifetimeSeconds: 3600,
   /** CONNACK wait per upstream attempt (MQTT.js' default); past it the attempt fails and backs off. */
   upstreamConnectTimeoutMs: 30_000,
-  /** MQTT keepalive towards the cloud: a silently dead link is noticed within 1.5x this [MQTT-3.1.2-24]. */
+  /** MQTT keepalive towards the cloud: a silently dead link is noticed within about this long plus a PINGRESP wait. */
   upstreamKeepaliveSeconds: 60,
   /** Wait for in-flight PUBACKs before a token-renewal reconnect; past it they are simply sent again. */
   upstreamRenewDrainMsMax: 10_000,

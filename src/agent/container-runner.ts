@@ -87,6 +87,7 @@ class ContainerInstance implements ModuleInstance {
   #done = false;
   #stopping: Promise<ExitInfo> | undefined;
   #cancelPoll: Cancel | undefined;
+  #detached = false;
 
   constructor(record: ContainerRecord, adopted: boolean, d: Deps) {
     this.record = record;
@@ -119,6 +120,7 @@ class ContainerInstance implements ModuleInstance {
   watch(): void {
     const tick = async (): Promise<void> => {
       const state = await inspect(this.#d, this.record);
+      if (this.#detached) return;
       if (state !== undefined && !state.running) this.#ended(state);
       else if (!this.#done) this.#cancelPoll = this.#d.scheduler.after(this.#d.pollMs, () => void tick());
     };
@@ -139,6 +141,7 @@ class ContainerInstance implements ModuleInstance {
   }
 
   detach(): void {
+    this.#detached = true;
     this.#cancelPoll?.();
   }
 }

@@ -4,8 +4,9 @@
  * restarted agent needs to adopt the running instance instead of starting a second one.
  */
 import type { ModuleSpec } from '../core/manifest/deployment.js';
+import { isTandemError } from '../errors.js';
 import type { Hub } from '../hub/hub.js';
-import type { IdentityRegistry } from '../identity/registry.js';
+import type { Identity, IdentityRegistry } from '../identity/registry.js';
 import { type AgentState, type ModuleRecord, newGenerationId } from './agent-state.js';
 import { buildLaunch } from './module-launch.js';
 import { ModuleSupervisor, type SupervisorOptions, type SupervisorStatus } from './module-supervisor.js';
@@ -68,9 +69,9 @@ export class ModuleHost {
     baseDir: string,
     previous?: ModuleRecord,
   ): Promise<ModuleHost> {
-    if (!(await ctx.registry.get(ctx.edgeDeviceId))) await ctx.registry.create(ctx.edgeDeviceId);
+    await ensureIdentity(ctx.registry, ctx.edgeDeviceId);
     const existing = await ctx.registry.get(ctx.edgeDeviceId, spec.name);
-    const identity = existing ?? (await ctx.registry.create(ctx.edgeDeviceId, spec.name));
+    const identity = existing ?? (await ensureIdentity(ctx.registry, ctx.edgeDeviceId, spec.name));
     // A new identity is a new generation, as in IoT Hub; otherwise keep the one modules hold.
     const generationId = existing && previous ? previous.generationId : newGenerationId();
     const workload = await startWorkloadApi({
@@ -202,5 +203,23 @@ export class ModuleHost {
     this.#saving = this.#saving
       .then(() => this.#ctx.state.saveModule(this.name, record))
       .catch((err: unknown) => this.#ctx.log('warn', `saving module ${this.name}: ${String(err)}`));
+  }
+}
+
+/** The identity, created when missing; modules of one group start together and share the device. */
+async function ensureIdentity(
+  registry: IdentityRegistry,
+  deviceId: string,
+  moduleId?: string,
+): Promise<Identity> {
+  const found = await registry.get(deviceId, moduleId);
+  if (found) return found;
+  try {
+    return await registry.create(deviceId, moduleId);
+  } catch (err) {
+    if (!isTandemError(err, 'TANDEM_E_IDENTITY_EXISTS')) throw err;
+    const raced = await registry.get(deviceId, moduleId);
+    if (!raced) throw err;
+    return raced;
   }
 }

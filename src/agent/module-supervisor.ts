@@ -148,7 +148,8 @@ export class ModuleSupervisor {
 
   /**
    * Re-attaches to the instance an earlier agent started. True: it still runs and is now
-   * supervised (state running, restart count from the record). False: it is gone; nothing
+   * supervised (state running, restart count from the record, or 0 when it has been up for
+   * limits.restartCountResetMs). False: it is gone; nothing
    * changed, and the agent decides whether to start() it. Only on a fresh supervisor.
    */
   adopt(record: InstanceRecord): Promise<boolean> {
@@ -160,7 +161,9 @@ export class ModuleSupervisor {
     this.#adopting = (async () => {
       const instance = await this.#runner.adopt(record);
       if (instance === undefined || this.#detached) return false;
-      this.#state = initialPolicyState(record.restartCount ?? 0);
+      // The record holds the count at its start; a module up that long has earned the reset.
+      const upMs = this.#clock.nowMs() - record.startedAtMs;
+      this.#state = initialPolicyState(upMs >= this.#config.resetMs ? 0 : (record.restartCount ?? 0));
       this.#attach(instance);
       this.#dispatch({ type: 'started' });
       return true;
@@ -296,7 +299,7 @@ export class ModuleSupervisor {
       this.#rotation?.stop();
       this.#rotation = undefined;
       this.#stopHealth();
-      this.#dispatch({ type: 'exited', code: exit.code, signal: exit.signal });
+      this.#dispatch({ type: 'exited', code: exit.code, signal: exit.signal, reason: exit.reason });
     });
   }
 

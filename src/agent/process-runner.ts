@@ -73,6 +73,8 @@ class ProcessInstance implements ModuleInstance {
   #cancelKill: Cancel | undefined;
   #cancelPoll: Cancel | undefined;
   #onDetach: (() => void) | undefined;
+  #watchGeneration = 0;
+  #detached = false;
 
   constructor(record: ProcessRecord, adopted: boolean, d: Deps) {
     this.record = record;
@@ -134,17 +136,22 @@ class ProcessInstance implements ModuleInstance {
     });
   }
 
-  /** Polls /proc for the (adopted) leader's end, every `pollMs`. */
+  /** Polls /proc for the (adopted) leader's end, every `pollMs`; replaces an earlier watch. */
   watch(pollMs: number): void {
     this.#cancelPoll?.();
+    // A tick of the replaced watch may still be in flight: it must not re-arm itself.
+    const generation = ++this.#watchGeneration;
+    const current = (): boolean =>
+      generation === this.#watchGeneration && !this.#detached && !this.#leaderGone;
     const tick = (): void => {
       isSameLiveProcess(this.pid, this.record.startTimeTicks).then(
         (alive) => {
+          if (!current()) return;
           if (!alive) this.leaderExited(undefined, undefined, ADOPTED_EXIT_REASON);
-          else if (!this.#leaderGone) this.#cancelPoll = this.#deps.scheduler.after(pollMs, tick);
+          else this.#cancelPoll = this.#deps.scheduler.after(pollMs, tick);
         },
         () => {
-          this.#cancelPoll = this.#deps.scheduler.after(pollMs, tick);
+          if (current()) this.#cancelPoll = this.#deps.scheduler.after(pollMs, tick);
         },
       );
     };
@@ -156,6 +163,7 @@ class ProcessInstance implements ModuleInstance {
   }
 
   detach(): void {
+    this.#detached = true;
     this.#cancelPoll?.();
     this.#cancelKill?.();
     this.#onDetach?.();

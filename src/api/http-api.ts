@@ -21,7 +21,7 @@ export interface ApiOptions {
   readonly port: number;
   /** The agent, when this instance supervises modules: status modules, deployments, logs. */
   readonly agent?: AgentFace;
-  /** What the upstream connector says about itself; shown as `upstream` in status. */
+  /** What the upstream connector says about itself (a value or a promise); `upstream` in status. */
   readonly upstreamStatus?: () => unknown;
 }
 
@@ -33,11 +33,13 @@ export interface RunningApi {
 
 const routes: readonly ApiRoute[] = [...hubRoutes, ...agentRoutes, ...monitorRoutes];
 
-function reply(res: http.ServerResponse, status: number, json?: unknown, text?: string): void {
-  res.writeHead(status, {
-    'content-type': text !== undefined ? 'text/plain; version=0.0.4; charset=utf-8' : 'application/json',
-  });
-  res.end(text ?? JSON.stringify(json));
+function reply(
+  res: http.ServerResponse,
+  out: { status: number; json?: unknown; text?: string; contentType?: string },
+): void {
+  const type = out.contentType ?? (out.text !== undefined ? 'text/plain; charset=utf-8' : 'application/json');
+  res.writeHead(out.status, { 'content-type': type });
+  res.end(out.text ?? JSON.stringify(out.json));
 }
 
 async function serve(
@@ -66,14 +68,16 @@ async function serve(
         signal: done.signal,
       });
       if ('streamed' in out) return void res.end();
-      return reply(res, out.status, out.json, out.text);
+      return reply(res, out);
     }
-    reply(res, 404, { code: 'TANDEM_E_API', message: `no such endpoint: ${req.method} ${url.pathname}` });
+    reply(res, {
+      status: 404,
+      json: { code: 'TANDEM_E_API', message: `no such endpoint: ${req.method} ${url.pathname}` },
+    });
   } catch (err) {
     // Once a stream has begun its status is sent; all that is left is to end it.
     if (res.headersSent) return void res.end();
-    const { status, json } = errorReply(err);
-    reply(res, status, json);
+    reply(res, errorReply(err));
   } finally {
     active.delete(done);
   }

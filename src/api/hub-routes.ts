@@ -15,6 +15,7 @@ export const hubRoutes: readonly ApiRoute[] = [
     pattern: /^\/metrics$/,
     handler: async ({ hub, agent }) => ({
       status: 200,
+      contentType: 'text/plain; version=0.0.4; charset=utf-8',
       text: renderMetrics(hub.metrics, await hub.endpointStatus(), (await agent?.status())?.modules),
     }),
   },

@@ -36,7 +36,12 @@ export interface ApiRequest {
 
 /** A route either answers in one go or has taken over the response (a stream). */
 export type ApiReply =
-  | { readonly status: number; readonly json?: unknown; readonly text?: string }
+  | {
+      readonly status: number;
+      readonly json?: unknown;
+      readonly text?: string;
+      readonly contentType?: string;
+    }
   | { readonly streamed: true };
 
 export interface ApiRoute {

@@ -41,8 +41,16 @@ function groupHeading(group: number): string {
 export function renderPlan(plan: Plan, color: boolean): string {
   const out: string[] = [];
   const steps = [...plan.steps].sort((a, b) => a.group - b.group);
-  const rows = steps.map((s) => [paint(color, ACTION_COLOUR[s.action] ?? 'bold', s.action), s.module, s.reason]);
-  const [, ...lines] = table([{ header: 'ACTION' }, { header: 'MODULE' }, { header: 'WHY', flexible: true }], rows, 76);
+  const rows = steps.map((s) => [
+    paint(color, ACTION_COLOUR[s.action] ?? 'bold', s.action),
+    s.module,
+    s.reason,
+  ]);
+  const [, ...lines] = table(
+    [{ header: 'ACTION' }, { header: 'MODULE' }, { header: 'WHY', flexible: true }],
+    rows,
+    76,
+  );
   if (steps.length === 0) out.push('  no module changes');
   steps.forEach((step, i) => {
     if (i === 0 || steps[i - 1]!.group !== step.group) out.push(`  ${groupHeading(step.group)}:`);

@@ -1,6 +1,7 @@
 /** `tandem`: the command line. Each command is its own module; this file only dispatches. */
 import { isTandemError, type TandemError } from '../errors.js';
 import { formatProblem, manifestProblems } from './manifest-file.js';
+import { exitWhenStdoutCloses } from './output.js';
 
 const USAGE = `Usage: tandem <command> [options]
 
@@ -64,6 +65,8 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`tandem: unknown command '${command}'\n\n${USAGE}`);
       return 2;
     }
+    // Commands that only report may end with their reader; up and demo run services.
+    if (command !== 'up' && command !== 'demo') exitWhenStdoutCloses();
     return await (await load())(rest);
   } catch (err) {
     if (isTandemError(err)) {

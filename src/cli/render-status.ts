@@ -12,9 +12,11 @@ import { type Colour, fit, paint, table } from './output.js';
 export interface RenderStatusOptions {
   /** ANSI colour; callers decide with useColor() (a TTY and no NO_COLOR). */
   readonly color: boolean;
-  /** Columns available; default 80. */
+  /** Columns available; default 80 (also for 0, as some pseudo-terminals report), at least 40. */
   readonly width?: number;
 }
+
+const MIN_WIDTH = 40;
 
 const STATE_COLOUR: Record<ModuleState, Colour> = {
   running: 'green',
@@ -65,12 +67,12 @@ function moduleLines(modules: readonly ModuleStatus[], o: RenderStatusOptions, w
   const out = table(
     [
       { header: 'MODULE', flexible: true },
-      { header: 'TYPE' },
-      { header: 'DESIRED' },
+      { header: 'TYPE', dropOrder: 3 },
+      { header: 'DESIRED', dropOrder: 2 },
       { header: 'STATE' },
       { header: 'RESTARTS', align: 'right' },
       { header: 'EXIT', align: 'right' },
-      { header: 'PID', align: 'right' },
+      { header: 'PID', align: 'right', dropOrder: 1 },
       { header: 'QUEUE', align: 'right' },
     ],
     rows,
@@ -92,13 +94,17 @@ function endpointLines(endpoints: readonly EndpointStatus[], width: number): str
     e.stream,
     String(e.queueLength),
     String(e.inflight),
+    String(e.delivered ?? '-'),
+    String(e.expired ?? '-'),
     e.attached ? 'attached' : 'none',
   ]);
   return table(
     [
       { header: 'ENDPOINT', flexible: true },
       { header: 'QUEUED', align: 'right' },
-      { header: 'INFLIGHT', align: 'right' },
+      { header: 'INFLIGHT', align: 'right', dropOrder: 1 },
+      { header: 'DELIVERED', align: 'right', dropOrder: 3 },
+      { header: 'EXPIRED', align: 'right', dropOrder: 2 },
       { header: 'CONSUMER' },
     ],
     rows,
@@ -119,7 +125,9 @@ function targetOf(u: Record<string, unknown>): string | undefined {
   const direct = pick(u, ['target', 'host', 'hostName', 'url']);
   if (direct !== undefined) return direct;
   const t = u.target;
-  return t !== null && typeof t === 'object' ? pick(t as Record<string, unknown>, ['url', 'hostName', 'host']) : undefined;
+  return t !== null && typeof t === 'object'
+    ? pick(t as Record<string, unknown>, ['url', 'hostName', 'host'])
+    : undefined;
 }
 
 /**
@@ -136,9 +144,12 @@ export function describeUpstream(upstream: unknown, queue: number | undefined): 
     (typeof u.connected === 'boolean' ? (u.connected ? 'connected' : 'disconnected') : undefined);
   const target = targetOf(u);
   const retry =
-    typeof u.nextAttemptAtMs === 'number' ? `retry at ${clock(new Date(u.nextAttemptAtMs).toISOString())}` : undefined;
+    typeof u.nextAttemptAtMs === 'number'
+      ? `retry at ${clock(new Date(u.nextAttemptAtMs).toISOString())}`
+      : undefined;
   const error = pick(u, ['lastError', 'error']);
-  if (state === undefined && target === undefined && error === undefined) return `${JSON.stringify(upstream)}${q}`;
+  if (state === undefined && target === undefined && error === undefined)
+    return `${JSON.stringify(upstream)}${q}`;
   return [state, target, retry, error ? `error: ${error}` : undefined].filter(Boolean).join('  ') + q;
 }
 
@@ -148,7 +159,8 @@ function upstreamQueue(s: StatusResponse): number | undefined {
 
 /** The status for a terminal: header, modules table, endpoint queues, upstream line. */
 export function renderStatus(status: StatusResponse, options: RenderStatusOptions): string {
-  const width = options.width ?? 80;
+  // A pseudo-terminal may report 0 columns; below ~40 no layout helps anyway.
+  const width = Math.max(MIN_WIDTH, options.width || 80);
   const out = headerLines(status, options, width);
   if (status.modules) out.push('', ...moduleLines(status.modules, options, width));
   out.push('', ...endpointLines(status.endpoints, width));
@@ -192,7 +204,9 @@ export function renderStatusLines(status: StatusResponse, options: { now?: Date 
   }
   for (const e of status.endpoints) {
     if (e.queueLength > 0 && !e.stream.startsWith('module/') && e.stream !== 'upstream')
-      lines.push(`${t} endpoint ${e.stream} ${kv({ queued: e.queueLength, inflight: e.inflight })}`);
+      lines.push(
+        `${t} endpoint ${e.stream} ${kv({ queued: e.queueLength, inflight: e.inflight, expired: e.expired || undefined })}`,
+      );
   }
   const upstream = describeUpstream(status.upstream, upstreamQueue(status));
   if (upstream) lines.push(`${t} upstream ${upstream}`);

@@ -33,7 +33,7 @@ function show(status: StatusResponse, json: boolean, watch: boolean): void {
     process.stdout.write(`${renderStatusLines(status).join('\n')}\n`);
     return;
   }
-  const text = renderStatus(status, { color: useColor(), width: process.stdout.columns ?? 80 });
+  const text = renderStatus(status, { color: useColor(), width: process.stdout.columns || 80 });
   process.stdout.write(watch ? `${CLEAR_SCREEN}${text}` : text);
 }
 

@@ -215,14 +215,18 @@ export class UpstreamConnector {
   #connect(): void {
     this.#nextAttemptAtMs = undefined;
     this.#setState('connecting');
-    const { options, tokenExpiresAtMs } = attemptOptions(
-      this.#target,
-      this.#o.edgeDeviceId,
-      this.#clock.nowMs(),
-    );
-    const client = (this.#o.connect ?? mqtt.connect)(options);
-    const attempt: Attempt = { client, tokenExpiresAtMs, renewing: false };
-    this.#attempt = attempt;
+    let client: MqttClient;
+    try {
+      const now = this.#clock.nowMs();
+      const { options, tokenExpiresAtMs } = attemptOptions(this.#target, this.#o.edgeDeviceId, now);
+      client = (this.#o.connect ?? mqtt.connect)(options);
+      this.#attempt = { client, tokenExpiresAtMs, renewing: false };
+    } catch (err) {
+      // MQTT.js refusing its options synchronously is a failed attempt like any other.
+      this.#scheduleRetry(describeError(err instanceof Error ? err : new Error(String(err))), false);
+      return;
+    }
+    const attempt = this.#attempt;
     client.on('connect', (connack: IConnackPacket) => this.#onConnected(attempt, connack));
     // Any error makes the connection untrustworthy: end it, and 'close' decides what next.
     client.on('error', (err: Error) => this.#fail(attempt, err));
@@ -285,6 +289,11 @@ export class UpstreamConnector {
     }
     const why =
       attempt.error ?? (wasConnected ? 'the connection was closed' : 'the connection closed before CONNACK');
+    this.#scheduleRetry(why, wasConnected);
+  }
+
+  /** Backs off: the n-th consecutive failure waits a jittered delay under base * 2^n (backoff.ts). */
+  #scheduleRetry(why: string, wasConnected: boolean): void {
     const repeated = why === this.#lastError;
     this.#lastError = why;
     this.#lastErrorAtMs = this.#clock.nowMs();
@@ -328,7 +337,12 @@ export class UpstreamConnector {
   #endForRenewal(attempt: Attempt): void {
     if (attempt !== this.#attempt || !attempt.renewing) return;
     this.#timers.clearTimeout(attempt.timer);
-    attempt.client.end(attempt.sink !== undefined && attempt.sink.inflight > 0);
+    const force = attempt.sink !== undefined && attempt.sink.inflight > 0;
+    // Killed first: a forced end fails the pending publishes, which must not count as a failure.
+    attempt.sink?.kill();
+    attempt.client.end(force);
+    // A graceful end waits for the server to close its side; one that never does must not wedge us.
+    attempt.timer = this.#timers.setTimeout(() => attempt.client.stream?.destroy(), closeGraceMs);
   }
 }
 

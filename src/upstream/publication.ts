@@ -2,8 +2,8 @@
  * What one `$upstream` message looks like on the wire, per target kind. Pure.
  *
  * - `mqtt`, MQTT 5: topic from the template; application properties become user
- *   properties; contentType goes in the Content Type property [MQTT-3.3.2.3.9] and
- *   correlationId, as UTF-8, in the Correlation Data property [MQTT-3.3.2.3.6]; every other
+ *   properties; contentType goes in the Content Type property (MQTT 5.0 3.3.2.3.9) and
+ *   correlationId, as UTF-8, in the Correlation Data property (3.3.2.3.6); every other
  *   system property is a user property under its IoT Hub wire key (`$.mid`, `$.cdid`,
  *   `$.cmid`, `$.on`, `$.ce`...), and enqueuedTime, which has no wire key, under
  *   `iothub-enqueuedtime` (the name IoT Hub's Event Hubs-compatible endpoint uses).

@@ -40,7 +40,11 @@ after(async () => {
   await rm(logDir, { recursive: true, force: true });
 });
 
-async function call(method: string, urlPath: string, body?: unknown): Promise<{ status: number; json: unknown }> {
+async function call(
+  method: string,
+  urlPath: string,
+  body?: unknown,
+): Promise<{ status: number; json: unknown }> {
   const res = await fetch(`${api.base}${urlPath}`, {
     method,
     headers: body === undefined ? {} : { 'content-type': 'application/json' },
@@ -60,13 +64,15 @@ test('status: modules with queue lengths from the hub, deployment and upstream',
   const s = json as StatusResponse;
   assert.equal(s.hubName, 'test-hub.local');
   const byName = new Map(s.modules?.map((m) => [m.name, m]));
-  assert.equal(byName.get('filter')?.queueLength, 2, 'queued on module/filter/in1, not the agent\'s number');
+  assert.equal(byName.get('filter')?.queueLength, 2, "queued on module/filter/in1, not the agent's number");
   assert.equal(byName.get('sensor')?.queueLength, 0);
   assert.equal(byName.get('sensor')?.restartCount, 3);
   assert.deepEqual(s.upstream, { state: 'backoff', lastError: 'refused' });
   assert.equal(s.endpoints.find((e) => e.stream === 'module/filter/in1')?.queueLength, 2);
   // The plain node API has no agent: no modules, and deployments are refused as unavailable.
-  const plain = (await (await fetch(`http://127.0.0.1:${t.node.ports.api}/api/v1/status`)).json()) as StatusResponse;
+  const plain = (await (
+    await fetch(`http://127.0.0.1:${t.node.ports.api}/api/v1/status`)
+  ).json()) as StatusResponse;
   assert.equal(plain.modules, undefined);
   const refused = await fetch(`http://127.0.0.1:${t.node.ports.api}/api/v1/deployment`, {
     method: 'POST',
@@ -103,26 +109,38 @@ test('deployment: invalid manifest is 400 with path and problems; dry run plans;
     before,
   );
 
-  const good = { manifest: testManifest({ filter: processModule('node'), alerts: processModule('alerts') }), baseDir: '/opt/site' };
+  const good = {
+    manifest: testManifest({ filter: processModule('node'), alerts: processModule('alerts') }),
+    baseDir: '/opt/site',
+  };
   const dry = await call('POST', '/api/v1/deployment', { ...good, dryRun: true });
   assert.equal(dry.status, 200);
-  const planned = dry.json as { plan: { steps: Array<{ action: string; module: string }> }; applied: boolean };
+  const planned = dry.json as {
+    plan: { steps: Array<{ action: string; module: string }> };
+    applied: boolean;
+  };
   assert.equal(planned.applied, false);
-  assert.deepEqual(
-    planned.plan.steps.map((s) => `${s.action} ${s.module}`).sort(),
-    ['start alerts', 'stop sensor'],
-  );
+  assert.deepEqual(planned.plan.steps.map((s) => `${s.action} ${s.module}`).sort(), [
+    'start alerts',
+    'stop sensor',
+  ]);
   assert.deepEqual(agent.calls.at(-1)?.options, { baseDir: '/opt/site', dryRun: true });
   const applied = await call('POST', '/api/v1/deployment', good);
   assert.equal((applied.json as { applied: boolean }).applied, true);
   const s = (await call('GET', '/api/v1/status')).json as StatusResponse;
-  assert.deepEqual(s.modules?.map((m) => m.name), ['filter', 'alerts']);
+  assert.deepEqual(
+    s.modules?.map((m) => m.name),
+    ['filter', 'alerts'],
+  );
   assert.match(s.deployment?.hash ?? '', /^[0-9a-f]{12}$/);
 
   assert.equal((await call('POST', '/api/v1/deployment', { ...good, baseDir: 'relative/dir' })).status, 400);
   assert.equal((await call('POST', '/api/v1/deployment', { baseDir: '/x' })).status, 400);
   assert.equal((await call('POST', '/api/v1/deployment', { ...good, dryRun: 'yes' })).status, 400);
-  agent.modules = [moduleStatus('filter', { pid: 4242 }), moduleStatus('sensor', { state: 'backoff', restartCount: 3 })];
+  agent.modules = [
+    moduleStatus('filter', { pid: 4242 }),
+    moduleStatus('sensor', { state: 'backoff', restartCount: 3 }),
+  ];
 });
 
 async function readLines(
@@ -153,11 +171,25 @@ test('monitor: NDJSON per routed message, text or base64 bodies, filter, listene
   const all = new AbortController();
   const filtered = new AbortController();
   const res = await fetch(`${api.base}/api/v1/monitor`, { signal: all.signal });
-  const onlyOther = await fetch(`${api.base}/api/v1/monitor?filter=someone-else`, { signal: filtered.signal });
+  const onlyOther = await fetch(`${api.base}/api/v1/monitor?filter=someone-else`, {
+    signal: filtered.signal,
+  });
+  let otherText = '';
+  const otherDone = (async () => {
+    const decoder = new TextDecoder();
+    try {
+      for await (const chunk of onlyOther.body!)
+        otherText += decoder.decode(chunk as Uint8Array, { stream: true });
+    } catch {
+      // aborted below
+    }
+  })();
   assert.equal(res.headers.get('content-type'), 'application/x-ndjson');
   assert.equal(t.node.hub.events.listenerCount('routed'), listenersBefore + 2);
   const device = await connectClient(t.plain, await t.identity('monitor-dev'));
-  await device.publishAsync(telemetryTopic('monitor-dev', 'kind=reading&site=north'), '{"t":21.5}', { qos: 1 });
+  await device.publishAsync(telemetryTopic('monitor-dev', 'kind=reading&site=north'), '{"t":21.5}', {
+    qos: 1,
+  });
   await device.publishAsync(telemetryTopic('monitor-dev'), Buffer.from([0xff, 0x00, 0xfe]), { qos: 1 });
   await device.publishAsync(telemetryTopic('monitor-dev'), 'x'.repeat(10_000), { qos: 1 });
   await device.endAsync();
@@ -177,6 +209,8 @@ test('monitor: NDJSON per routed message, text or base64 bodies, filter, listene
   assert.equal(big!.body.length, 4096);
   all.abort();
   filtered.abort();
+  await otherDone;
+  assert.equal(otherText, '', 'a filter for someone else sees none of these');
   await waitFor(() => t.node.hub.events.listenerCount('routed') === listenersBefore);
 });
 

@@ -20,7 +20,10 @@ let logDir: string;
 before(async () => {
   t = await startTestNode();
   logDir = await mkdtemp(path.join(os.tmpdir(), 'tandem-logs-'));
-  const agent = new StandInAgent(logDir, ['tailed', 'followed', 'renamed', 'regrown', 'empty'].map((n) => moduleStatus(n)));
+  const agent = new StandInAgent(
+    logDir,
+    ['tailed', 'followed', 'renamed', 'regrown', 'empty'].map((n) => moduleStatus(n)),
+  );
   api = await startAgentApi(t, { agent });
 });
 after(async () => {
@@ -65,7 +68,8 @@ class Follow {
       assert.equal(res.status, 200);
       const decoder = new TextDecoder();
       try {
-        for await (const chunk of res.body!) this.text += decoder.decode(chunk as Uint8Array, { stream: true });
+        for await (const chunk of res.body!)
+          this.text += decoder.decode(chunk as Uint8Array, { stream: true });
       } catch {
         // aborted by stop()
       }

@@ -55,10 +55,20 @@ export class StandInAgent implements AgentFace {
     const steps: PlanStep[] = [
       ...[...current]
         .filter((n) => !(n in d.modules))
-        .map((n) => ({ action: 'stop' as const, module: n, reason: 'removed from the deployment', group: -1 })),
+        .map((n) => ({
+          action: 'stop' as const,
+          module: n,
+          reason: 'removed from the deployment',
+          group: -1,
+        })),
       ...wanted
         .filter((m) => !current.has(m.name))
-        .map((m) => ({ action: 'start' as const, module: m.name, reason: 'new module', group: m.startupOrder })),
+        .map((m) => ({
+          action: 'start' as const,
+          module: m.name,
+          reason: 'new module',
+          group: m.startupOrder,
+        })),
     ];
     const routes = JSON.stringify(d.edgeHub.routes);
     const plan = {

@@ -35,7 +35,10 @@ before(async () => {
       error: 'command not found: /opt/nothing/here/at/all/with/a/very/long/path/that/goes/on',
     }),
   ]);
-  api = await startAgentApi(t, { agent, upstreamStatus: () => ({ state: 'connected', target: { url: 'mqtts://cloud:8883' } }) });
+  api = await startAgentApi(t, {
+    agent,
+    upstreamStatus: () => ({ state: 'connected', target: { url: 'mqtts://cloud:8883' } }),
+  });
 });
 after(async () => {
   await api.close();
@@ -57,7 +60,18 @@ async function local(...args: string[]): Promise<{ code: number; out: string; er
 }
 
 test('every command has --help (exit 0); usage errors exit non-zero with a message', async () => {
-  const commands = ['up', 'status', 'deploy', 'validate', 'logs', 'monitor', 'twin', 'invoke', 'identity', 'demo'];
+  const commands = [
+    'up',
+    'status',
+    'deploy',
+    'validate',
+    'logs',
+    'monitor',
+    'twin',
+    'invoke',
+    'identity',
+    'demo',
+  ];
   const helps = await Promise.all(commands.map((c) => runTandem([c, '--help'])));
   for (const [i, r] of helps.entries()) {
     assert.equal(r.code, 0, `${commands[i]} --help: ${r.err}`);
@@ -114,18 +128,25 @@ test('status --json is the API status; the table fits 80 columns', async () => {
   assert.match(human.out, /^filter\s+process\s+running\s+running\s+0\s+-\s+4242\s+0$/m);
   assert.match(human.out, /! a-module-with-a-rather-long-name-indeed: command not found/);
   assert.match(human.out, /^upstream: connected {2}mqtts:\/\/cloud:8883 \(queue 1\)$/m);
-  assert.match(human.out, /^upstream\s+1\s+0\s+none$/m);
+  assert.match(human.out, /^upstream\s+1\s+0\s+0\s+0\s+none$/m);
   assert.match(human.out, /^edge1 @ test-hub\.local {2}mqtts \d+ {2}mqtt \d+ {2}clients \d+$/m);
   for (const line of human.out.split('\n')) assert.ok(line.length <= 80, `too wide: ${line}`);
 });
 
 test('validate: valid counts modules and routes; invalid lists every problem with its path', async () => {
   const good = path.join(dir, 'good.json');
-  await writeFile(good, JSON.stringify(testManifest({ filter: processModule('node'), alerts: processModule('x') })));
+  await writeFile(
+    good,
+    JSON.stringify(testManifest({ filter: processModule('node'), alerts: processModule('x') })),
+  );
   const ok = await local('validate', good);
   assert.equal(ok.code, 0, ok.err);
   assert.equal(ok.out, 'valid: 2 modules, 1 route\n');
-  assert.deepEqual(JSON.parse((await local('validate', good, '--json')).out), { valid: true, modules: 2, routes: 1 });
+  assert.deepEqual(JSON.parse((await local('validate', good, '--json')).out), {
+    valid: true,
+    modules: 2,
+    routes: 1,
+  });
 
   const bad = path.join(dir, 'bad.json');
   const manifest = testManifest({
@@ -158,24 +179,38 @@ test('deploy: --dry-run prints the plan and applies nothing; deploy applies; bad
   const file = path.join(dir, 'deploy.json');
   await writeFile(
     file,
-    JSON.stringify(testManifest({ filter: processModule('node'), alerts: processModule('./alerts', { startupOrder: 1 }) })),
+    JSON.stringify(
+      testManifest({ filter: processModule('node'), alerts: processModule('./alerts', { startupOrder: 1 }) }),
+    ),
   );
   const before = agent.modules.map((m) => m.name);
   const dry = await tandem('deploy', file, '--dry-run');
   assert.equal(dry.code, 0, dry.err);
   assert.match(dry.out, /dry run, nothing applied/);
-  assert.match(dry.out, /first, stops and removals:\n\s+stop\s+a-module-with-a-rather-long-name-indeed\s+removed/);
+  assert.match(
+    dry.out,
+    /first, stops and removals:\n\s+stop\s+a-module-with-a-rather-long-name-indeed\s+removed/,
+  );
   assert.match(dry.out, /startupOrder 1:\n\s+start\s+alerts\s+new module/);
   assert.match(dry.out, /unchanged: filter/);
   assert.match(dry.out, /routes: changed/);
-  assert.deepEqual(agent.modules.map((m) => m.name), before);
+  assert.deepEqual(
+    agent.modules.map((m) => m.name),
+    before,
+  );
   assert.deepEqual(agent.calls.at(-1)?.options, { baseDir: dir, dryRun: true });
 
   const applied = await tandem('deploy', file, '--yes');
   assert.equal(applied.code, 0, applied.err);
   assert.match(applied.out, /applied: 2 steps/);
-  assert.deepEqual(agent.modules.map((m) => m.name), ['filter', 'alerts']);
-  const again = JSON.parse((await tandem('deploy', file, '--json')).out) as { applied: boolean; plan: { steps: [] } };
+  assert.deepEqual(
+    agent.modules.map((m) => m.name),
+    ['filter', 'alerts'],
+  );
+  const again = JSON.parse((await tandem('deploy', file, '--json')).out) as {
+    applied: boolean;
+    plan: { steps: [] };
+  };
   assert.deepEqual(again.plan.steps, []);
 
   const bad = path.join(dir, 'deploy-bad.json');
@@ -187,7 +222,10 @@ test('deploy: --dry-run prints the plan and applies nothing; deploy applies; bad
   assert.equal(refused.code, 1);
   assert.match(refused.err, /TANDEM_E_MANIFEST: \$.*modules\.filter/);
   assert.match(refused.err, /\n {2}\$.*modules\.filter\.bogus: unknown field/);
-  assert.deepEqual(agent.modules.map((m) => m.name), ['filter', 'alerts']);
+  assert.deepEqual(
+    agent.modules.map((m) => m.name),
+    ['filter', 'alerts'],
+  );
 });
 
 test('twin set-desired and get round trip, JSON text or @file', async () => {
@@ -196,13 +234,21 @@ test('twin set-desired and get round trip, JSON text or @file', async () => {
   assert.match(set.out, /now version 2/);
   const patchFile = path.join(dir, 'patch.json');
   await writeFile(patchFile, '{"level": null}');
-  assert.deepEqual(JSON.parse((await tandem('twin', 'set-desired', 'cli-dev', `@${patchFile}`, '--json')).out), {
-    version: 3,
-  });
-  const got = JSON.parse((await tandem('twin', 'get', 'cli-dev', '--json')).out) as { desired: Record<string, unknown> };
+  assert.deepEqual(
+    JSON.parse((await tandem('twin', 'set-desired', 'cli-dev', `@${patchFile}`, '--json')).out),
+    {
+      version: 3,
+    },
+  );
+  const got = JSON.parse((await tandem('twin', 'get', 'cli-dev', '--json')).out) as {
+    desired: Record<string, unknown>;
+  };
   assert.deepEqual(got.desired, { mode: 'eco', $version: 3 });
   const human = await tandem('twin', 'get', 'cli-dev');
-  assert.match(human.out, /^desired \(version 3\):\n\{\n {2}"mode": "eco"\n\}\nreported \(version 1\):\n\{\}\n$/);
+  assert.match(
+    human.out,
+    /^desired \(version 3\):\n\{\n {2}"mode": "eco"\n\}\nreported \(version 1\):\n\{\}\n$/,
+  );
   const notJson = await tandem('twin', 'set-desired', 'cli-dev', '{mode: eco}');
   assert.equal(notJson.code, 1);
   assert.match(notJson.err, /TANDEM_E_CONFIG: the patch is not JSON/);
@@ -219,7 +265,10 @@ test('invoke: a real module client answers; status >= 400 and offline targets ex
     const name = topic.split('/')[3];
     const rid = new URLSearchParams(topic.split('?')[1]).get('$rid');
     const status = name === 'fail' ? 500 : 200;
-    module.publish(`$iothub/methods/res/${status}/?$rid=${rid}`, JSON.stringify({ echo: JSON.parse(payload.toString()) }));
+    module.publish(
+      `$iothub/methods/res/${status}/?$rid=${rid}`,
+      JSON.stringify({ echo: JSON.parse(payload.toString()) }),
+    );
   });
   const ok = await tandem('invoke', `${edge}/echo`, 'ping', '--payload', '{"x":1}', '--json');
   assert.equal(ok.code, 0, ok.err);

@@ -18,9 +18,16 @@ const status: StatusResponse = {
   ports: { mqtts: 8883, mqtt: 1883 },
   connected: ['line-3-gateway/filter', 'sensor-1'],
   endpoints: [
-    { stream: 'c2d/sensor-1', queueLength: 2, attached: false, inflight: 0 },
-    { stream: 'module/filter/input1', queueLength: 5, attached: true, inflight: 5 },
-    { stream: 'upstream', queueLength: 120, attached: true, inflight: 100 },
+    { stream: 'c2d/sensor-1', queueLength: 2, attached: false, inflight: 0, delivered: 0, expired: 3 },
+    {
+      stream: 'module/filter/input1',
+      queueLength: 5,
+      attached: true,
+      inflight: 5,
+      delivered: 1200,
+      expired: 0,
+    },
+    { stream: 'upstream', queueLength: 120, attached: true, inflight: 100, delivered: 98765, expired: 0 },
   ],
   modules: [
     moduleStatus('filter', { pid: 31337, queueLength: 5, lastStartTime: '2024-05-01T10:00:00Z' }),
@@ -48,7 +55,7 @@ test('renderStatus: header, modules, errors, endpoints, upstream; within 80 colu
   assert.match(plain, /^temperature-sensor-wit…\s+docker\s+running\s+backoff\s+4\s+KILL\s+-\s+0$/m);
   assert.match(plain, /^ {2}! temperature-sensor-with-a-long-name: backoff \(restart at 10:01:20\)$/m);
   assert.match(plain, /^ {2}! reporter: command not found: reporter$/m);
-  assert.match(plain, /^upstream\s+120\s+100\s+attached$/m);
+  assert.match(plain, /^upstream\s+120\s+100\s+98765\s+0\s+attached$/m);
   assert.match(plain, /^upstream: connected {2}mqtts:\/\/myhub\.azure-devices\.net:8883 \(queue 120\)$/m);
   const coloured = renderStatus(status, { color: true });
   assert.match(coloured, ANSI);
@@ -65,6 +72,9 @@ test('renderStatus: header, modules, errors, endpoints, upstream; within 80 colu
   );
   const narrow = renderStatus(status, { color: false, width: 60 });
   for (const line of narrow.split('\n')) assert.ok(line.length <= 60, `too wide for 60: ${line}`);
+  assert.match(narrow, /^MODULE\s+DESIRED\s+STATE\s+RESTARTS\s+EXIT\s+PID\s+QUEUE$/m, 'TYPE left out first');
+  const narrower = renderStatus(status, { color: false, width: 44 });
+  assert.match(narrower, /^MODULE\s+STATE\s+RESTARTS\s+EXIT\s+QUEUE$/m, 'then DESIRED and PID');
 });
 
 test('renderStatus without an agent or endpoints says so', () => {
@@ -82,7 +92,7 @@ test('renderStatusLines: one timestamped key=value line per thing, quoted where 
     '2024-05-01T10:00:05.000Z module temperature-sensor-with-a-long-name state=backoff desired=running restarts=4 exit=SIGKILL queue=0',
     '2024-05-01T10:00:05.000Z module reporter state=failed desired=running restarts=0 exit=127 queue=0 error="command not found: reporter"',
     '2024-05-01T10:00:05.000Z module archiver state=stopped desired=stopped restarts=0 queue=0',
-    '2024-05-01T10:00:05.000Z endpoint c2d/sensor-1 queued=2 inflight=0',
+    '2024-05-01T10:00:05.000Z endpoint c2d/sensor-1 queued=2 inflight=0 expired=3',
     '2024-05-01T10:00:05.000Z upstream connected  mqtts://myhub.azure-devices.net:8883 (queue 120)',
   ]);
 });
@@ -91,7 +101,10 @@ test('describeUpstream: known fields picked out, anything else as JSON, a queue 
   assert.equal(describeUpstream(undefined, undefined), undefined);
   assert.equal(describeUpstream(undefined, 3), 'no connector (queue 3)');
   assert.equal(
-    describeUpstream({ state: 'backoff', nextAttemptAtMs: Date.parse('2024-05-01T10:00:09Z'), lastError: 'ECONNREFUSED' }, 7),
+    describeUpstream(
+      { state: 'backoff', nextAttemptAtMs: Date.parse('2024-05-01T10:00:09Z'), lastError: 'ECONNREFUSED' },
+      7,
+    ),
     'backoff  retry at 10:00:09  error: ECONNREFUSED (queue 7)',
   );
   assert.equal(describeUpstream({ connected: false }, undefined), 'disconnected');
@@ -125,7 +138,10 @@ test('renderPlan: groups in the order they run, unchanged modules, routes', () =
       '',
     ].join('\n'),
   );
-  assert.equal(renderPlan({ steps: [], unchanged: [], routesChanged: true }, false), '  no module changes\n  routes: changed\n');
+  assert.equal(
+    renderPlan({ steps: [], unchanged: [], routesChanged: true }, false),
+    '  no module changes\n  routes: changed\n',
+  );
 });
 
 test('formatMonitorEvent: one line, control characters escaped, long bodies cut', () => {
@@ -144,8 +160,14 @@ test('formatMonitorEvent: one line, control characters escaped, long bodies cut'
   };
   const line = formatMonitorEvent(event, false);
   assert.doesNotMatch(line, /\n/);
-  assert.match(line, /^10:00:00\.123 {2}edge\/filter \(alerts\) -> upstream {2}\{level=high\} {2}x{200}… \(301 bytes\)$/);
-  const none = formatMonitorEvent({ ...event, to: [], body: 'AAE=', bodyEncoding: 'base64', properties: {} }, false);
+  assert.match(
+    line,
+    /^10:00:00\.123 {2}edge\/filter \(alerts\) -> upstream {2}\{level=high\} {2}x{200}… \(301 bytes\)$/,
+  );
+  const none = formatMonitorEvent(
+    { ...event, to: [], body: 'AAE=', bodyEncoding: 'base64', properties: {} },
+    false,
+  );
   assert.match(none, /-> \(no route\) {2}base64:AAE=$/);
 });
 
@@ -155,5 +177,8 @@ test('colour: only for a TTY, never with NO_COLOR; table pads by visible width',
   assert.equal(useColor({ isTTY: true }, { NO_COLOR: '' }), true);
   assert.equal(useColor({ isTTY: false }, {}), false);
   assert.equal(useColor({}, {}), false);
-  assert.deepEqual(table([{ header: 'A' }, { header: 'N', align: 'right' }], [['xyz', '1']]), ['A    N', 'xyz  1']);
+  assert.deepEqual(table([{ header: 'A' }, { header: 'N', align: 'right' }], [['xyz', '1']]), [
+    'A    N',
+    'xyz  1',
+  ]);
 });

@@ -24,7 +24,9 @@ export class TandemChild {
     const deadline = Date.now() + timeoutMs;
     while (!cond(this)) {
       if (Date.now() > deadline || this.#child.exitCode !== null)
-        throw new Error(`waiting for ${what}: stdout=${JSON.stringify(this.out)} stderr=${JSON.stringify(this.err)}`);
+        throw new Error(
+          `waiting for ${what}: stdout=${JSON.stringify(this.out)} stderr=${JSON.stringify(this.err)}`,
+        );
       await new Promise((r) => setTimeout(r, 20));
     }
   }

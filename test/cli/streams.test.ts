@@ -65,7 +65,10 @@ test('monitor --json prints a line per message a real device publishes', async (
 
 test('monitor --module shows one line per message from or to that module', async () => {
   const monitor = start('monitor', '--module', 'filter');
-  await monitor.waitFor((c) => c.err.includes('monitoring messages from or to filter'), 'the monitor to start');
+  await monitor.waitFor(
+    (c) => c.err.includes('monitoring messages from or to filter'),
+    'the monitor to start',
+  );
   const device = await connectClient(t.plain, await t.identity('mon-dev2'));
   await device.publishAsync(telemetryTopic('mon-dev2'), 'skipped: upstream only', { qos: 1 });
   await device.publishAsync(telemetryTopic('mon-dev2', 'kind=reading'), 'line one\nline two', { qos: 1 });

@@ -28,7 +28,7 @@ before(async () => {
 after(async () => {
   await edge?.stop();
   await subscriber?.close();
-  await cloud?.stop();
+  await cloud?.dispose();
 });
 
 const upstreamQueue = () => edge.node.hub.queueLength('upstream');

@@ -10,17 +10,20 @@ import { repoRoot } from './paths.js';
 
 export const demoDir = path.join(repoRoot, 'examples/demo');
 
+// biome-ignore lint/suspicious/noExplicitAny: tests edit manifests freely, as JSON
 type Json = Record<string, any>;
 
 /** The demo manifest with changes: sensor interval, filter threshold, extra modules or env. */
 export function demoManifest(
-  o: { intervalMs?: number; threshold?: number; edit?: (m: Json) => void } = {},
+  o: { intervalMs?: number; threshold?: number; absolute?: boolean; edit?: (m: Json) => void } = {},
 ): Json {
   const m = parseManifestText(readFileSync(path.join(demoDir, 'manifest.json'), 'utf8')) as Json;
   const agent = m.modulesContent.$edgeAgent['properties.desired'];
   if (o.intervalMs !== undefined) agent.modules.sensor.env.MessageIntervalMs.value = String(o.intervalMs);
   if (o.threshold !== undefined)
     m.modulesContent.filter['properties.desired'].TemperatureThreshold = o.threshold;
+  // A manifest written elsewhere still runs the demo's modules: their cwd is the demo directory.
+  if (o.absolute) for (const mod of Object.values(agent.modules) as Json[]) mod.settings.cwd = demoDir;
   o.edit?.(m);
   return m;
 }

@@ -20,8 +20,12 @@ export class HubProcess {
   #child: ChildProcess | undefined;
   #stderr = '';
 
-  constructor(dataDir: string) {
+  readonly #agent: boolean;
+
+  /** `agent`: run the agent too (the manifest is a whole deployment); default hub only. */
+  constructor(dataDir: string, options: { agent?: boolean } = {}) {
     this.dataDir = dataDir;
+    this.#agent = options.agent ?? false;
   }
 
   /** Runs `tandem <args>` to completion (e.g. `identity create`), returning stdout; throws on failure. */
@@ -38,11 +42,13 @@ export class HubProcess {
   }
 
   /** Starts `tandem up`; resolves with its ports once it listens. Same ports on restart when given. */
-  async start(manifestFile: string, ports?: HubPorts): Promise<HubPorts> {
+  async start(manifestFile: string | undefined, ports?: HubPorts): Promise<HubPorts> {
     const args = [
       ...nodeArgs('src/cli/run'),
       'up',
-      manifestFile,
+      ...(manifestFile ? [manifestFile] : []),
+      // Hub-only unless asked: such manifests route to modules the tests connect themselves.
+      ...(this.#agent ? [] : ['--no-agent']),
       '--data-dir',
       this.dataDir,
       '--host',
@@ -78,6 +84,10 @@ export class HubProcess {
     };
     if (file.pid !== child.pid) throw new Error('ports file is not from this process');
     return { mqtt: file.mqtt, mqtts: file.mqtts, api: file.api };
+  }
+
+  get pid(): number | undefined {
+    return this.#child?.pid;
   }
 
   get stderr(): string {

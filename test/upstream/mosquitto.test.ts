@@ -190,12 +190,14 @@ test('cloud outage: the hub queues, the connector backs off, then everything arr
   await waitFor('traffic after the outage', () => cloud.uniqueIds().length > atReconnect + 20);
   const total = await publisher.stop();
 
-  await waitFor(`all ${total} messages at the cloud`, () => cloud.uniqueIds().length >= total).catch(async (e) => {
-    const ids = new Set(cloud.uniqueIds());
-    const missing = Array.from({ length: total }, (_, i) => `m-${i + 1}`).filter((id) => !ids.has(id));
-    console.log('DIAG', missing.join(','), JSON.stringify(await up.status()), logs.join('\n'));
-    throw e;
-  });
+  await waitFor(`all ${total} messages at the cloud`, () => cloud.uniqueIds().length >= total).catch(
+    async (err: Error) => {
+      const ids = new Set(cloud.uniqueIds());
+      const missing = Array.from({ length: total }, (_, i) => `m-${i + 1}`).filter((id) => !ids.has(id));
+      const status = JSON.stringify(await up.status());
+      throw new Error(`${err.message}; missing ${missing.slice(0, 20)}; ${status}\n${logs.join('\n')}`);
+    },
+  );
   assert.deepEqual(
     cloud.uniqueIds(),
     Array.from({ length: total }, (_, i) => `m-${i + 1}`),
@@ -209,41 +211,50 @@ test('cloud outage: the hub queues, the connector backs off, then everything arr
   assert.equal(s.connects, 2);
   assert.equal(s.state, 'connected');
   console.log(
-    `outage: ${total} messages, ${outage.queued} queued when checked, ${cloud.repeats} repeats, ${outage.failures} failed attempts\n${logs.join('\n')}`,
+    `outage: ${total} messages, ${outage.queued} queued when checked, ${cloud.repeats} repeats, ${outage.failures} failed attempts`,
   );
 });
 
-test('link cut with publishes in flight: at most the window is in flight, and only it is repeated', async () => {
-  const t = await node('edge-cut');
-  const proxy = track(await LinkProxy.start(broker.port));
-  const cloud = track(await CloudSubscriber.connect(broker.url, 5, 'tandem/edge-cut/#', 'cloud-cut'));
-  const up = track(
-    startUpstream(t.node.hub, { kind: 'mqtt', url: proxy.url }, { log, backoff: fastBackoff }),
-  );
-  await waitForState(up, 'connected');
-  const window = limits.upstreamInflightMessagesMax;
-  const n = window + 50;
-  proxy.holdReplies();
-  const dev = await device(t, 'dev4');
-  for (let i = 1; i <= n; i++)
-    await dev.publishAsync(telemetryTopic('dev4', `$.mid=m-${i}`), `reading ${i}`, { qos: 1 });
-  // No PUBACK comes back: the connector stops at its window, the rest waits in the hub.
-  await waitFor('a full window at the cloud', () => cloud.received.length >= window);
-  const held = await up.status();
-  assert.equal(held.inflight, window);
-  assert.equal(held.queued, n);
-  assert.equal(cloud.received.length, window, 'nothing past the window was sent');
+/** Mosquitto's default max_inflight_messages, which it announces as Receive Maximum in an MQTT 5 CONNACK. */
+const mosquittoReceiveMaximum = 20;
 
-  proxy.cut();
-  await waitForState(up, 'backoff');
-  await waitForState(up, 'connected');
-  await waitFor(`all ${n} messages at the cloud`, () => cloud.uniqueIds().length >= n);
-  await waitFor('the queue to drain', async () => (await up.status()).queued === 0);
-  assert.deepEqual(
-    cloud.uniqueIds(),
-    Array.from({ length: n }, (_, i) => `m-${i + 1}`),
-  );
-  // The window's messages reached the broker but their PUBACKs were lost: each is sent again, once.
-  assert.equal(cloud.repeats, window);
-  assert.equal((await up.status()).sent, n);
-});
+for (const [version, window] of [
+  ['3.1.1', limits.upstreamInflightMessagesMax],
+  ['5', mosquittoReceiveMaximum],
+] as const) {
+  test(`link cut with publishes in flight (MQTT ${version}): ${window} in flight at most, and only they repeat`, async () => {
+    const edge = `edge-cut-${version === '5' ? 5 : 4}`;
+    const t = await node(edge);
+    const proxy = track(await LinkProxy.start(broker.port));
+    const cloud = track(
+      await CloudSubscriber.connect(broker.url, version === '5' ? 5 : 4, `tandem/${edge}/#`, `cloud-${edge}`),
+    );
+    const config = { kind: 'mqtt' as const, url: proxy.url, mqttVersion: version };
+    const up = track(startUpstream(t.node.hub, config, { log, backoff: fastBackoff }));
+    await waitForState(up, 'connected');
+    const n = window + 50;
+    proxy.holdReplies();
+    const dev = await device(t, 'dev4');
+    for (let i = 1; i <= n; i++)
+      await dev.publishAsync(telemetryTopic('dev4', `$.mid=m-${i}`), `reading ${i}`, { qos: 1 });
+    // No PUBACK comes back: the connector stops at its window, the rest waits in the hub.
+    await waitFor('a full window at the cloud', () => cloud.received.length >= window);
+    const held = await up.status();
+    assert.equal(held.inflight, window);
+    assert.equal(held.queued, n);
+    assert.equal(cloud.received.length, window, 'nothing past the window was sent');
+
+    proxy.cut();
+    await waitForState(up, 'backoff');
+    await waitForState(up, 'connected');
+    await waitFor(`all ${n} messages at the cloud`, () => cloud.uniqueIds().length >= n);
+    await waitFor('the queue to drain', async () => (await up.status()).queued === 0);
+    assert.deepEqual(
+      cloud.uniqueIds(),
+      Array.from({ length: n }, (_, i) => `m-${i + 1}`),
+    );
+    // The window's messages reached the broker but their PUBACKs were lost: each is sent again, once.
+    assert.equal(cloud.repeats, window);
+    assert.equal((await up.status()).sent, n);
+  });
+}

@@ -15,6 +15,7 @@ import { originProperties, startUpstream } from '../../src/upstream/index.js';
 import { connectClient, outputTopic, telemetryTopic } from '../support/clients.js';
 import { startTestNode, type TestNode } from '../support/node.js';
 import { FakeTimers } from './support/fake-timers.js';
+import { LinkProxy } from './support/link-proxy.js';
 import { waitFor, waitForState } from './support/wait.js';
 
 interface Delivered {
@@ -65,6 +66,12 @@ after(async () => {
   for (const c of cleanups.reverse()) await c().catch(() => {});
 });
 
+/** The child edge device's connection string towards the parent, as the parent's registry would print it. */
+async function childConnectionString(gateway: string): Promise<string> {
+  const key = (await parent.identity('child-edge')).primaryKey;
+  return `HostName=${parent.node.hubName};DeviceId=child-edge;SharedAccessKey=${key};GatewayHostName=${gateway}`;
+}
+
 function byId(id: string, input: string): Delivered {
   const d = delivered.find((m) => m.system.messageId === id && m.input === input);
   assert.ok(
@@ -81,7 +88,7 @@ test('a parent Tandem receives the child edge device telemetry with properties a
     child.node.hub,
     {
       kind: 'iothub',
-      connectionString: `HostName=${parent.node.hubName};DeviceId=child-edge;SharedAccessKey=${key};GatewayHostName=localhost:${parent.secure.port}`,
+      connectionString: await childConnectionString(`localhost:${parent.secure.port}`),
       caPem: parent.node.caPem,
     },
     { timers },
@@ -148,10 +155,9 @@ test('a parent Tandem receives the child edge device telemetry with properties a
 });
 
 test('plain MQTT 5 to the parent (tls: false) also works', async () => {
-  const key = (await parent.identity('child-edge')).primaryKey;
   const up = startUpstream(child.node.hub, {
     kind: 'iothub',
-    connectionString: `HostName=${parent.node.hubName};DeviceId=child-edge;SharedAccessKey=${key};GatewayHostName=127.0.0.1:${parent.plain.port}`,
+    connectionString: await childConnectionString(`127.0.0.1:${parent.plain.port}`),
     tls: false,
     mqttVersion: '5',
   });
@@ -191,13 +197,12 @@ test('a wrong key is refused by the parent and shows in the status, with backoff
 });
 
 test('a message too large for the parent topic limit is refused and counted; the next ones flow', async () => {
-  const key = (await parent.identity('child-edge')).primaryKey;
   const logs: string[] = [];
   const up = startUpstream(
     child.node.hub,
     {
       kind: 'iothub',
-      connectionString: `HostName=${parent.node.hubName};DeviceId=child-edge;SharedAccessKey=${key};GatewayHostName=127.0.0.1:${parent.plain.port}`,
+      connectionString: await childConnectionString(`127.0.0.1:${parent.plain.port}`),
       tls: false,
     },
     { log: (level, message) => logs.push(`${level} ${message}`), backoff: { baseMs: 50, maxMs: 200 } },
@@ -223,5 +228,46 @@ test('a message too large for the parent topic limit is refused and counted; the
     logs.some((l) => l.startsWith('warn') && l.includes('big-1') && l.includes('refused')),
     logs.join('\n'),
   );
+  await up.close();
+});
+
+test('renewal with PUBACKs outstanding: after the drain bound it reconnects anyway and sends them again', async () => {
+  const proxy = await LinkProxy.start(parent.plain.port);
+  cleanups.push(() => proxy.close());
+  const timers = new FakeTimers();
+  const up = startUpstream(
+    child.node.hub,
+    {
+      kind: 'iothub',
+      connectionString: await childConnectionString(`127.0.0.1:${proxy.port}`),
+      tls: false,
+    },
+    { timers },
+  );
+  cleanups.push(() => up.close());
+  await waitForState(up, 'connected');
+  const leaf = await connectClient(child.plain, await child.identity('leaf4'));
+  cleanups.push(() => leaf.endAsync(true));
+  proxy.holdReplies();
+  const ids = ['held-1', 'held-2', 'held-3'];
+  for (const id of ids) await leaf.publishAsync(telemetryTopic('leaf4', `$.mid=${id}`), id, { qos: 1 });
+  await waitFor('3 publishes in flight', async () => (await up.status()).inflight === 3);
+
+  timers.fire(); // the renewal: drain starts, but no PUBACK will come
+  assert.equal((await up.status()).state, 'connected');
+  const [drainBound] = timers.pending;
+  assert.equal(drainBound?.ms, limits.upstreamRenewDrainMsMax);
+  proxy.releaseReplies();
+  timers.fire(); // the drain bound: the connection is renewed with the 3 still unacknowledged
+  await waitFor('a second connection', async () => (await up.status()).connects === 2);
+  await waitFor('the held messages on the parent', () =>
+    ids.every((id) => delivered.some((d) => d.system.messageId === id)),
+  );
+  await waitFor('the queue to drain', async () => (await up.status()).queued === 0);
+  const s = await up.status();
+  assert.equal(s.failures, 0, 'a renewal is not a failure');
+  assert.equal(s.lastError, undefined);
+  // The parent routed each message on the first connection too (only its PUBACK was held back).
+  for (const id of ids) assert.equal(delivered.filter((d) => d.system.messageId === id).length, 2, id);
   await up.close();
 });

@@ -70,7 +70,13 @@ export type PolicyEvent =
   | { readonly type: 'started' }
   /** The instance could not be started at all (command not found, no container runtime). */
   | { readonly type: 'startFailed'; readonly reason: string }
-  | { readonly type: 'exited'; readonly code: number | undefined; readonly signal: string | undefined }
+  | {
+      readonly type: 'exited';
+      readonly code: number | undefined;
+      readonly signal: string | undefined;
+      /** The runner's words for the exit (e.g. an adopted process's unknown status); shown when failed. */
+      readonly reason?: string;
+    }
   | { readonly type: 'unhealthy' }
   | { readonly type: 'healthy' }
   /** The timer the last `setTimer` effect asked for has fired. */
@@ -138,7 +144,7 @@ export function step(config: PolicyConfig, state: PolicyState, event: PolicyEven
       if (state.phase !== 'starting') return { state, effects: none };
       return { state: { ...live(state), phase: 'failed', failure: event.reason }, effects: none };
     case 'exited':
-      return onExited(config, state, { code: event.code, signal: event.signal, atMs: nowMs });
+      return onExited(config, state, { code: event.code, signal: event.signal, atMs: nowMs }, event.reason);
     case 'unhealthy':
       return onUnhealthy(config, state);
     case 'healthy':
@@ -175,7 +181,12 @@ function ranHealthyLongEnough(config: PolicyConfig, state: PolicyState, nowMs: n
   return state.healthySinceMs !== undefined && nowMs - state.healthySinceMs >= config.resetMs;
 }
 
-function onExited(config: PolicyConfig, state: PolicyState, exit: ExitFacts): Step {
+function onExited(
+  config: PolicyConfig,
+  state: PolicyState,
+  exit: ExitFacts,
+  reason = describeExit(exit),
+): Step {
   const cleared: PolicyEffect = { type: 'clearTimer' };
   if (state.phase === 'stopping') {
     return {
@@ -195,10 +206,10 @@ function onExited(config: PolicyConfig, state: PolicyState, exit: ExitFacts): St
   const base: PolicyState = { phase: 'stopped', restartCount, lastExit: exit };
   if (!restartsAfter(config.policy, cause)) {
     if (cause === 'clean') return { state: base, effects: [cleared] };
-    return { state: { ...base, phase: 'failed', failure: describeExit(exit) }, effects: [cleared] };
+    return { state: { ...base, phase: 'failed', failure: reason }, effects: [cleared] };
   }
   if (config.restartCountMax !== undefined && restartCount >= config.restartCountMax) {
-    const failure = `gave up after ${restartCount} restarts; last: ${describeExit(exit)}`;
+    const failure = `gave up after ${restartCount} restarts; last: ${reason}`;
     return { state: { ...base, phase: 'failed', failure }, effects: [cleared] };
   }
   const nextStartAtMs = exit.atMs + backoffDelayMs(restartCount, config);

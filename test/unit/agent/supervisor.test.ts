@@ -52,7 +52,11 @@ class FakeInstance implements ModuleInstance {
       code,
       signal,
       atMs: this.now(),
-      reason: signal ? `killed by ${signal}` : `exited with code ${code}`,
+      reason: signal
+        ? `killed by ${signal}`
+        : code === undefined
+          ? 'exit status unknown'
+          : `exited with code ${code}`,
     });
   }
   stop(): Promise<ExitInfo> {
@@ -269,4 +273,24 @@ test('adopt(): a live record is supervised without a second start; a dead one ch
   await other.sup.start();
   assert.equal(other.runner.instances.length, 1);
   await other.sup.stop();
+});
+
+test('adopt(): a module up for 10 minutes comes back with its restart count reset; never + unknown exit = failed', async () => {
+  const { scheduler, runner, sup } = setup({ restartPolicy: 'never' });
+  runner.alive.add(77);
+  const record: ProcessRecord = {
+    kind: 'process',
+    module: 'm',
+    pid: 77,
+    startTimeTicks: 1,
+    generationId: 'gen-m',
+    startedAtMs: scheduler.clock.nowMs() - 11 * 60_000,
+    restartCount: 5,
+  };
+  assert.equal(await sup.adopt(record), true);
+  assert.equal(sup.status().restartCount, 0);
+  runner.current.exit(undefined);
+  await flush();
+  assert.equal(sup.status().state, 'failed');
+  assert.equal(sup.status().error, 'exit status unknown', "the runner's own words for the exit");
 });

@@ -47,6 +47,11 @@ export class LinkProxy {
     this.#holding = true;
   }
 
+  /** Relays the broker's bytes again; only for connections opened from now on (held ones lost bytes). */
+  releaseReplies(): void {
+    this.#holding = false;
+  }
+
   /** Drops every relayed connection; new ones are relayed normally. */
   cut(): void {
     this.#holding = false;

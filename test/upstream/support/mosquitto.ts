@@ -59,10 +59,14 @@ export class Mosquitto {
     const conf = [
       `listener ${m.port} 127.0.0.1`,
       'allow_anonymous true',
+      // Started as root, mosquitto switches to the user named here (default `mosquitto`), which
+      // could not write its database into our directory; for anyone else the line has no effect.
+      `user ${os.userInfo().username}`,
       'persistence true',
       `persistence_location ${dir}/`,
-      // No cap on what waits for an offline subscriber (the default 1000 would drop QoS 1).
-      'max_queued_messages 0',
+      // Room for everything a test queues for an offline subscriber. Not 0 ("no maximum"):
+      // mosquitto 2.0.x then drops queued messages (eclipse-mosquitto/mosquitto #1956, #2879).
+      'max_queued_messages 100000',
       'log_dest stderr',
       'log_type error',
       'log_type warning',
@@ -115,6 +119,8 @@ export class Mosquitto {
     await exit;
     clearTimeout(timer);
     this.#child = undefined;
+    // A database that was not saved would silently lose the subscribers' sessions.
+    if (this.#stderr.includes('Error saving')) throw new Error(`mosquitto: ${this.#stderr}`);
   }
 
   /** Stops the broker and removes its directory. */

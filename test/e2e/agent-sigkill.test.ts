@@ -1,0 +1,105 @@
+/**
+ * The agent is SIGKILLed while its modules run, and started again: it adopts the modules
+ * that still run (same pids, never a second copy), starts the one that died meanwhile under
+ * its restart policy, and reports the truth in status and `$edgeAgent` reported properties.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import type { ModuleStatus } from '../../src/agent/face.js';
+import { markedProcesses } from '../../src/agent/orphans.js';
+import { demoManifest } from '../support/demo.js';
+import { HubProcess, runTandem } from '../support/process-node.js';
+import { waitFor } from '../upstream/support/wait.js';
+
+let dir: string;
+let hub: HubProcess;
+
+before(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'tandem-sigkill-'));
+  hub = new HubProcess(path.join(dir, 'data'), { agent: true });
+});
+
+after(async () => {
+  await hub.stop();
+  // Whatever the test left (it should be nothing): never leak module processes.
+  for (const pid of (await markedProcesses(hub.dataDir)).keys()) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {}
+  }
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function modules(): Promise<Record<string, ModuleStatus>> {
+  const r = await runTandem(['status', '--json', '--data-dir', hub.dataDir]);
+  assert.equal(r.code, 0, r.err);
+  const status = JSON.parse(r.out) as { modules: ModuleStatus[] };
+  return Object.fromEntries(status.modules.map((m) => [m.name, m]));
+}
+
+async function processesPerModule(): Promise<Record<string, number>> {
+  const count: Record<string, number> = {};
+  for (const { module } of (await markedProcesses(hub.dataDir)).values())
+    count[module] = (count[module] ?? 0) + 1;
+  return count;
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+test('SIGKILL of the agent: modules are adopted, a dead one restarted, none runs twice', async () => {
+  const manifest = path.join(dir, 'manifest.json');
+  await writeFile(manifest, JSON.stringify(demoManifest({ intervalMs: 200, absolute: true })));
+  await hub.start(manifest);
+  await waitFor('both modules running', async () => {
+    const m = await modules();
+    return m.sensor?.state === 'running' && m.filter?.state === 'running';
+  });
+  const before = await modules();
+  assert.deepEqual(await processesPerModule(), { filter: 1, sensor: 1 });
+
+  await hub.kill9();
+  const filterPid = before.filter!.pid!;
+  const sensorPid = before.sensor!.pid!;
+  assert.ok(alive(filterPid) && alive(sensorPid), 'modules outlive a SIGKILLed agent');
+  // While the agent is away, one module dies: nobody applies its restart policy yet.
+  process.kill(-sensorPid, 'SIGKILL');
+  await waitFor('the sensor to be gone', () => !alive(sensorPid));
+
+  await hub.start(undefined); // no manifest: the last deployment is re-applied
+  await waitFor('the sensor to run again', async () => (await modules()).sensor?.state === 'running');
+  const after = await modules();
+  assert.equal(after.filter!.pid, filterPid, 'the running filter was adopted, not restarted');
+  assert.equal(after.filter!.state, 'running');
+  assert.notEqual(after.sensor!.pid, sensorPid, 'the dead sensor was started again');
+  assert.deepEqual(await processesPerModule(), { filter: 1, sensor: 1 }, 'no module runs twice');
+
+  // The twin says the same as status.
+  const twin = await runTandem(['twin', 'get', 'edge1/$edgeAgent', '--json', '--data-dir', hub.dataDir]);
+  assert.equal(twin.code, 0, twin.err);
+  await waitFor('reported properties to catch up', async () => {
+    const t = await runTandem(['twin', 'get', 'edge1/$edgeAgent', '--json', '--data-dir', hub.dataDir]);
+    const reported = (
+      JSON.parse(t.out) as { reported: { modules: Record<string, { runtimeStatus: string }> } }
+    ).reported;
+    return (
+      reported.modules?.sensor?.runtimeStatus === 'running' &&
+      reported.modules?.filter?.runtimeStatus === 'running'
+    );
+  });
+
+  await hub.stop();
+  await waitFor(
+    'modules to stop with the agent',
+    async () => (await markedProcesses(hub.dataDir)).size === 0,
+  );
+});

@@ -7,6 +7,7 @@
 import { type FileHandle, open, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { moduleLogPath, rotatedLogPath } from '../agent/module-logs.js';
 import { limits } from '../limits.js';
 
 /** Where a follow continues: the live file (by inode, 0 if none), how far it was read, which `.1` was seen. */
@@ -18,9 +19,8 @@ export interface LogPosition {
 
 /** Live file first, then rotations newest to oldest. */
 export function logFiles(logDir: string, module: string): string[] {
-  const live = path.join(logDir, `${module}.log`);
-  const out = [live];
-  for (let i = 1; i <= limits.moduleLogFilesKept; i++) out.push(`${live}.${i}`);
+  const out = [moduleLogPath(logDir, module)];
+  for (let i = 1; i <= limits.moduleLogFilesKept; i++) out.push(rotatedLogPath(logDir, module, i));
   return out;
 }
 

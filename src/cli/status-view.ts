@@ -74,10 +74,9 @@ export class StatusView {
       }
       const width = Math.max(60, Math.min(process.stdout.columns ?? 80, 120));
       const logs = this.#recent.map((l) => paint(this.#o.color, 'dim', l.slice(0, width)));
-      // Home, draw, clear what is left below: no flicker from clearing the whole screen first.
-      process.stdout.write(
-        `\u001b[H${renderStatus(status, { color: this.#o.color, width })}\n${logs.join('\n')}\n\u001b[J`,
-      );
+      // Home, draw each line clearing its old tail, then clear below: no flicker, no stale text.
+      const screen = `${renderStatus(status, { color: this.#o.color, width })}\n${logs.join('\n')}`;
+      process.stdout.write(`\u001b[H${screen.split('\n').join('\u001b[K\n')}\u001b[K\n\u001b[J`);
     } catch (err) {
       process.stderr.write(`status view: ${String(err)}\n`);
     } finally {

@@ -19,7 +19,7 @@ export function instanceMarker(dataDir: string, module: string): Record<string, 
   return { [MARKER]: `${dataDirTag(dataDir)}:${module}` };
 }
 
-interface Marked {
+export interface Marked {
   readonly module: string;
   /** Process group: a module's own children share it, and are not orphans while it is adopted. */
   readonly pgid: number;

@@ -40,11 +40,16 @@ async function modules(): Promise<Record<string, ModuleStatus>> {
   return Object.fromEntries(status.modules.map((m) => [m.name, m]));
 }
 
+/**
+ * Instances per module: distinct process groups carrying the module's marker. A module's
+ * own short-lived children (the SDK runs `lsb_release` and the like) share its group.
+ */
 async function processesPerModule(): Promise<Record<string, number>> {
-  const count: Record<string, number> = {};
-  for (const { module } of (await markedProcesses(hub.dataDir)).values())
-    count[module] = (count[module] ?? 0) + 1;
-  return count;
+  const groups: Record<string, Set<number>> = {};
+  for (const { module, pgid } of (await markedProcesses(hub.dataDir)).values()) {
+    groups[module] = (groups[module] ?? new Set()).add(pgid);
+  }
+  return Object.fromEntries(Object.entries(groups).map(([m, g]) => [m, g.size]));
 }
 
 const alive = (pid: number): boolean => {

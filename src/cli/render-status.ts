@@ -202,11 +202,15 @@ export function renderStatusLines(status: StatusResponse, options: { now?: Date 
     });
     lines.push(`${t} module ${m.name} ${fields}`);
   }
+  // Every endpoint with its counters, so a log shows messages flowing between two lines.
   for (const e of status.endpoints) {
-    if (e.queueLength > 0 && !e.stream.startsWith('module/') && e.stream !== 'upstream')
-      lines.push(
-        `${t} endpoint ${e.stream} ${kv({ queued: e.queueLength, inflight: e.inflight, expired: e.expired || undefined })}`,
-      );
+    const fields = kv({
+      queued: e.queueLength,
+      inflight: e.inflight,
+      delivered: e.delivered,
+      expired: e.expired,
+    });
+    lines.push(`${t} endpoint ${e.stream} ${fields}`);
   }
   const upstream = describeUpstream(status.upstream, upstreamQueue(status));
   if (upstream) lines.push(`${t} upstream ${upstream}`);

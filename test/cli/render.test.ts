@@ -92,7 +92,9 @@ test('renderStatusLines: one timestamped key=value line per thing, quoted where 
     '2024-05-01T10:00:05.000Z module temperature-sensor-with-a-long-name state=backoff desired=running restarts=4 exit=SIGKILL queue=0',
     '2024-05-01T10:00:05.000Z module reporter state=failed desired=running restarts=0 exit=127 queue=0 error="command not found: reporter"',
     '2024-05-01T10:00:05.000Z module archiver state=stopped desired=stopped restarts=0 queue=0',
-    '2024-05-01T10:00:05.000Z endpoint c2d/sensor-1 queued=2 inflight=0 expired=3',
+    '2024-05-01T10:00:05.000Z endpoint c2d/sensor-1 queued=2 inflight=0 delivered=0 expired=3',
+    '2024-05-01T10:00:05.000Z endpoint module/filter/input1 queued=5 inflight=5 delivered=1200 expired=0',
+    '2024-05-01T10:00:05.000Z endpoint upstream queued=120 inflight=100 delivered=98765 expired=0',
     '2024-05-01T10:00:05.000Z upstream connected  mqtts://myhub.azure-devices.net:8883 (queue 120)',
   ]);
 });

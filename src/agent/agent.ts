@@ -9,10 +9,12 @@ import { readDeployment } from '../core/manifest/index.js';
 import { type AppliedModule, planDeployment, planGroups, stableJson } from '../core/reconcile/planner.js';
 import { parseRoutes } from '../core/routes/index.js';
 import { isTandemError } from '../errors.js';
+import { moduleQueueLengths } from '../hub/context.js';
 import type { Hub } from '../hub/hub.js';
 import { AgentState, type DeploymentRecord } from './agent-state.js';
-import type { AgentFace, AgentStatus, DeployOptions, DeployResult, ModuleStatus, PlanStep } from './face.js';
+import type { AgentFace, AgentStatus, DeployOptions, DeployResult, PlanStep } from './face.js';
 import { type HostContext, ModuleHost } from './module-host.js';
+import type { SupervisorStatus } from './module-supervisor.js';
 import { stopOrphans } from './orphans.js';
 import { ReportedPublisher } from './reported-publisher.js';
 
@@ -71,8 +73,9 @@ export class Agent implements AgentFace {
 
   async status(): Promise<AgentStatus> {
     const record = this.#deployment?.record;
+    const queues = moduleQueueLengths(await this.#o.hub.endpointStatus());
     return {
-      modules: await this.#moduleStatuses(),
+      modules: this.#moduleStatuses().map((m) => ({ ...m, queueLength: queues.get(m.name) ?? 0 })),
       ...(record ? { deployment: { appliedAt: record.appliedAt, hash: record.hash } } : {}),
     };
   }
@@ -144,7 +147,7 @@ export class Agent implements AgentFace {
         await host?.stop();
         break;
       case 'update':
-        if (host && spec) await host.update(spec);
+        if (host && spec) host.update(spec);
         break;
       case 'start':
       case 'restart': {
@@ -188,15 +191,9 @@ export class Agent implements AgentFace {
     this.#o.onChange?.();
   }
 
-  async #moduleStatuses(): Promise<ModuleStatus[]> {
-    const queues = new Map<string, number>();
-    for (const e of await this.#o.hub.endpointStatus()) {
-      const m = /^module\/([^/]+)\//.exec(e.stream)?.[1];
-      if (m) queues.set(m, (queues.get(m) ?? 0) + e.queueLength);
-    }
-    return [...this.#hosts.values()]
-      .map((h) => ({ ...h.status(), queueLength: queues.get(h.name) ?? 0 }))
-      .sort((a, b) => a.name.localeCompare(b.name));
+  /** What the supervisors know, without queue lengths (those are the hub's; see status()). */
+  #moduleStatuses(): SupervisorStatus[] {
+    return [...this.#hosts.values()].map((h) => h.status()).sort((a, b) => a.name.localeCompare(b.name));
   }
 }
 

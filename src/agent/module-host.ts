@@ -131,15 +131,10 @@ export class ModuleHost {
     if (spec.status === 'running') await this.#supervisor.start();
   }
 
-  /** A change the running process does not need to see (restart policy): hand it to a new supervisor. */
-  async update(spec: ModuleSpec): Promise<void> {
-    const running = this.#supervisor.record();
-    this.#supervisor.detach();
+  /** A change the running process does not need to see (restart policy, startup order...): no restart. */
+  update(spec: ModuleSpec): void {
     this.#spec = spec;
-    this.#supervisor = this.#newSupervisor();
-    if (!running || !(await this.#supervisor.adopt(running))) {
-      if (spec.status === 'running') await this.#supervisor.start();
-    }
+    this.#supervisor.setRestartPolicy(spec.restartPolicy);
     this.#save();
   }
 

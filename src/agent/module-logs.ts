@@ -15,11 +15,11 @@
  *
  * Disk use per module is bounded by (filesKept + 1) × bytesMax plus what the module writes
  * between two size checks (checks run every limits.moduleLogRotateCheckMs and on demand).
+ * Reading (tail and follow) is in log-reader.ts.
  */
 import { constants, ftruncateSync, readSync, writeSync } from 'node:fs';
 import { type FileHandle, mkdir, open, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { StringDecoder } from 'node:string_decoder';
 import { assert } from '../errors.js';
 import { limits } from '../limits.js';
 import { type Cancel, realScheduler, type Scheduler } from './supervisor-timers.js';
@@ -186,189 +186,19 @@ export function startLogRotation(
   };
 }
 
-async function readEnd(
-  file: string,
-  bytesMax: number,
-): Promise<{ data: Buffer; whole: boolean } | undefined> {
-  let fh: FileHandle;
-  try {
-    fh = await open(file, 'r');
-  } catch (err) {
-    if (isMissing(err)) return undefined;
-    throw err;
-  }
-  try {
-    const { size } = await fh.stat();
-    const start = Math.max(0, size - bytesMax);
-    const data = Buffer.alloc(size - start);
-    let done = 0;
-    while (done < data.length) {
-      const { bytesRead } = await fh.read(data, done, data.length - done, start + done);
-      if (bytesRead === 0) break;
-      done += bytesRead;
-    }
-    return { data: data.subarray(0, done), whole: start === 0 };
-  } finally {
-    await fh.close();
-  }
-}
-
-function newlines(buf: Buffer): number {
-  let n = 0;
-  for (let i = buf.indexOf(10); i !== -1; i = buf.indexOf(10, i + 1)) n++;
-  return n;
-}
-
-/**
- * The last `lines` lines of the module's log, oldest first, without their newlines; reaches
- * into `.1`, `.2`... when the live file has fewer. A last line without a newline is included.
- * Each file contributes at most limits.logReadFileBytesMax bytes from its end.
- */
-export async function readLogTail(
-  logDir: string,
-  module: string,
-  lines: number,
-  bounds: Pick<LogBounds, 'filesKept'> = {},
-): Promise<string[]> {
-  if (lines <= 0) return [];
-  const filesKept = bounds.filesKept ?? limits.moduleLogFilesKept;
-  const parts: Buffer[] = [];
-  let count = 0;
-  for (let n = 0; n <= filesKept; n++) {
-    const file = n === 0 ? moduleLogPath(logDir, module) : rotatedLogPath(logDir, module, n);
-    const part = await readEnd(file, limits.logReadFileBytesMax);
-    if (part === undefined) continue;
-    parts.unshift(part.data);
-    count += newlines(part.data);
-    // A cut file starts mid-line (maybe mid-character): older files cannot join up with it.
-    if (!part.whole) {
-      parts[0] = part.data.subarray(part.data.indexOf(10) + 1);
-      break;
-    }
-    if (count > lines) break;
-  }
-  const text = Buffer.concat(parts).toString('utf8');
-  const all = text.split('\n');
-  if (all[all.length - 1] === '') all.pop();
-  return all.slice(-lines);
-}
-
-export interface FollowOptions {
-  /** Poll period (limits.logFollowPollMs). */
-  readonly intervalMs?: number;
-  readonly scheduler?: Scheduler;
-  /** Start at the beginning of the live file instead of its current end. */
-  readonly fromStart?: boolean;
-  readonly onError?: (err: unknown) => void;
-}
-
-interface FileFacts {
-  readonly size: number;
-  readonly id: string;
-}
-
-async function facts(file: string): Promise<FileFacts | undefined> {
-  try {
-    const st = await stat(file);
-    // .1 is a fresh copy at each rotation; a reused inode number still differs in mtime or size.
-    return { size: st.size, id: `${st.ino}:${st.mtimeMs}:${st.size}` };
-  } catch (err) {
-    if (isMissing(err)) return undefined;
-    throw err;
-  }
-}
-
-/**
- * Calls `onChunk` with text appended to the module's log, polling its size. A rotation
- * (seen as a new `.1`, or the live file shorter than what was read) is followed: the rest of
- * the old content is read from `.1`, then the live file from its start. Two rotations
- * between polls would lose the first one's tail. Returns a function that stops following.
- */
-export function followLog(
-  logDir: string,
-  module: string,
-  onChunk: (chunk: string) => void,
-  options: FollowOptions = {},
-): () => void {
-  const scheduler = options.scheduler ?? realScheduler;
-  const intervalMs = options.intervalMs ?? limits.logFollowPollMs;
-  const live = moduleLogPath(logDir, module);
-  const first = rotatedLogPath(logDir, module, 1);
-  const decoder = new StringDecoder('utf8');
-  let stopped = false;
-  let cancel: Cancel | undefined;
-  let offset = -1;
-  let firstId: string | undefined;
-  const emit = (buf: Buffer): void => {
-    const text = decoder.write(buf);
-    if (!stopped && text.length > 0) onChunk(text);
-  };
-  const poll = async (): Promise<void> => {
-    const [now, rotated] = [await facts(live), await facts(first)];
-    if (offset < 0) {
-      // First poll: the starting point.
-      offset = options.fromStart ? 0 : (now?.size ?? 0);
-      firstId = rotated?.id;
-    }
-    if (rotated?.id !== firstId || (now !== undefined && now.size < offset)) {
-      if (rotated !== undefined && rotated.id !== firstId && rotated.size > offset) {
-        await copyRange(first, offset, rotated.size, emit);
-      }
-      firstId = rotated?.id;
-      offset = 0;
-    }
-    if (now !== undefined && now.size > offset) offset = await copyRange(live, offset, now.size, emit);
-  };
-  const tick = (): void => {
-    poll()
-      .catch((err: unknown) => options.onError?.(err))
-      .finally(() => {
-        if (!stopped) cancel = scheduler.after(intervalMs, tick);
-      });
-  };
-  tick();
-  return () => {
-    stopped = true;
-    cancel?.();
-  };
-}
-
-/** Reads [start, end) of `file` in chunks into `emit`; returns where it stopped. */
-async function copyRange(
-  file: string,
-  start: number,
-  end: number,
-  emit: (b: Buffer) => void,
-): Promise<number> {
-  let fh: FileHandle;
-  try {
-    fh = await open(file, 'r');
-  } catch (err) {
-    if (isMissing(err)) return start;
-    throw err;
-  }
-  try {
-    let offset = start;
-    const buf = Buffer.alloc(COPY_CHUNK_BYTES);
-    while (offset < end) {
-      const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, end - offset), offset);
-      if (bytesRead === 0) break;
-      emit(Buffer.from(buf.subarray(0, bytesRead)));
-      offset += bytesRead;
-    }
-    return offset;
-  } finally {
-    await fh.close();
-  }
-}
-
 /** Bytes of the live log and its rotations together (what the bound is about). */
 export async function logDiskBytes(logDir: string, module: string, bounds: LogBounds = {}): Promise<number> {
   const filesKept = bounds.filesKept ?? limits.moduleLogFilesKept;
   let total = 0;
   for (let n = 0; n <= filesKept; n++) {
     const file = n === 0 ? moduleLogPath(logDir, module) : rotatedLogPath(logDir, module, n);
-    total += (await facts(file))?.size ?? 0;
+    total += await stat(file).then(
+      (st) => st.size,
+      (err: unknown) => {
+        if (isMissing(err)) return 0;
+        throw err;
+      },
+    );
   }
   return total;
 }

@@ -19,7 +19,7 @@ import {
   type PolicyState,
   step,
 } from '../core/agent/restart-policy.js';
-import type { DesiredStatus } from '../core/manifest/deployment.js';
+import type { DesiredStatus, RestartPolicy } from '../core/manifest/deployment.js';
 import { assert } from '../errors.js';
 import { limits } from '../limits.js';
 import { type Clock, systemClock } from '../util/clock.js';
@@ -75,11 +75,11 @@ const iso = (ms: number | undefined): string | undefined =>
   ms === undefined ? undefined : new Date(ms).toISOString();
 
 export class ModuleSupervisor {
-  readonly launch: ModuleLaunch;
+  #launch: ModuleLaunch;
   readonly #clock: Clock;
   readonly #scheduler: Scheduler;
   readonly #runner: ModuleRunner;
-  readonly #config: PolicyConfig;
+  #config: PolicyConfig;
   readonly #options: SupervisorOptions;
   #state: PolicyState = initialPolicyState();
   #desired: DesiredStatus;
@@ -98,7 +98,7 @@ export class ModuleSupervisor {
   #waiters: { done: () => boolean; resolve: () => void }[] = [];
 
   constructor(launch: ModuleLaunch, options: SupervisorOptions = {}) {
-    this.launch = launch;
+    this.#launch = launch;
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
     this.#scheduler = options.scheduler ?? realScheduler;
@@ -118,8 +118,22 @@ export class ModuleSupervisor {
     this.#desired = launch.desired;
   }
 
+  get launch(): ModuleLaunch {
+    return this.#launch;
+  }
+
+  /**
+   * A deployment changed only the restart policy: the running instance keeps running, and
+   * its next exit is judged by the new policy (backoff and restart count carry on).
+   */
+  setRestartPolicy(policy: RestartPolicy): void {
+    this.#launch = { ...this.#launch, restartPolicy: policy };
+    this.#config = { ...this.#config, policy };
+    this.#notify();
+  }
+
   get name(): string {
-    return this.launch.module;
+    return this.#launch.module;
   }
 
   /**
@@ -157,7 +171,7 @@ export class ModuleSupervisor {
       this.#instance === undefined && this.#state.phase === 'stopped' && !this.#adopting,
       'adopt() on a fresh supervisor',
     );
-    assert(record.module === this.launch.module, `adopting ${record.module} as ${this.launch.module}`);
+    assert(record.module === this.#launch.module, `adopting ${record.module} as ${this.#launch.module}`);
     this.#adopting = (async () => {
       const instance = await this.#runner.adopt(record);
       if (instance === undefined || this.#detached) return false;
@@ -184,11 +198,11 @@ export class ModuleSupervisor {
     const s = this.#state;
     const exit = this.#lastExit;
     return {
-      name: this.launch.module,
-      type: this.launch.settings.kind,
+      name: this.#launch.module,
+      type: this.#launch.settings.kind,
       desired: this.#desired,
       state: stateOfPhase[s.phase],
-      restartPolicy: this.launch.restartPolicy,
+      restartPolicy: this.#launch.restartPolicy,
       restartCount: s.restartCount,
       pid: this.#instance?.pid,
       exitCode: exit?.code,
@@ -266,10 +280,10 @@ export class ModuleSupervisor {
   async #spawn(): Promise<void> {
     const logs = this.#options.logs;
     // A restart is a good moment to rotate: the old instance's output is complete.
-    await rotateIfNeeded(this.launch.logDir, this.launch.module, logs).catch(() => false);
+    await rotateIfNeeded(this.#launch.logDir, this.#launch.module, logs).catch(() => false);
     let instance: ModuleInstance;
     try {
-      instance = await this.#runner.start(this.launch, this.#state.restartCount);
+      instance = await this.#runner.start(this.#launch, this.#state.restartCount);
     } catch (err) {
       this.#dispatch({ type: 'startFailed', reason: err instanceof Error ? err.message : String(err) });
       return;
@@ -284,7 +298,7 @@ export class ModuleSupervisor {
     this.#lastStartMs = instance.record.startedAtMs;
     this.#healthDetail = undefined;
     const logs = this.#options.logs;
-    this.#rotation = startLogRotation(this.launch.logDir, this.launch.module, {
+    this.#rotation = startLogRotation(this.#launch.logDir, this.#launch.module, {
       ...logs,
       intervalMs: logs?.checkIntervalMs,
       scheduler: this.#scheduler,
@@ -307,15 +321,15 @@ export class ModuleSupervisor {
   #syncHealth(): void {
     const s = this.#state;
     const wanted =
-      this.launch.healthCheck !== undefined &&
+      this.#launch.healthCheck !== undefined &&
       this.#instance !== undefined &&
       (s.phase === 'running' || (s.phase === 'unhealthy' && !s.killedForRestart));
-    if (wanted && this.#health === undefined && this.launch.healthCheck !== undefined) {
-      const cwd = this.launch.settings.kind === 'process' ? this.launch.settings.cwd : undefined;
+    if (wanted && this.#health === undefined && this.#launch.healthCheck !== undefined) {
+      const cwd = this.#launch.settings.kind === 'process' ? this.#launch.settings.cwd : undefined;
       this.#health = startHealthMonitor({
-        check: this.launch.healthCheck,
+        check: this.#launch.healthCheck,
         cwd,
-        env: this.launch.env,
+        env: this.#launch.env,
         scheduler: this.#scheduler,
         run: this.#options.healthRun,
         onUnhealthy: (detail) => {

@@ -8,7 +8,7 @@ import os from 'node:os';
 import type { ModuleSpec } from '../core/manifest/deployment.js';
 import type { Hub } from '../hub/hub.js';
 import { type JsonObject, patchBetween } from '../hub/twin-document.js';
-import type { ModuleStatus } from './face.js';
+import type { SupervisorStatus } from './module-supervisor.js';
 import { edgeAgentReported } from './reported.js';
 
 /** Changes within this time are reported together: a crash loop should not flood the twin. */
@@ -17,7 +17,7 @@ const SETTLE_MS = 200;
 export interface ReportedPublisherOptions {
   readonly hub: Hub;
   readonly identity: string;
-  modules(): Promise<ModuleStatus[]>;
+  modules(): readonly SupervisorStatus[];
   specs(): Readonly<Record<string, ModuleSpec>>;
   log(level: 'info' | 'warn', message: string): void;
 }
@@ -61,7 +61,7 @@ export class ReportedPublisher {
   async #publish(): Promise<void> {
     try {
       const report = edgeAgentReported({
-        modules: await this.#o.modules(),
+        modules: this.#o.modules(),
         specs: this.#o.specs(),
         lastDesiredStatus: this.#desiredStatus,
         platform: { os: os.platform(), architecture: os.arch(), version: process.version },

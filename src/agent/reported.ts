@@ -5,10 +5,10 @@
  * Pure: statuses in, a document out; the agent sends the difference as a patch.
  */
 import type { ModuleSpec } from '../core/manifest/deployment.js';
-import type { ModuleStatus } from './face.js';
+import type { SupervisorStatus } from './module-supervisor.js';
 
 export interface ReportedInput {
-  readonly modules: readonly ModuleStatus[];
+  readonly modules: readonly SupervisorStatus[];
   readonly specs: Readonly<Record<string, ModuleSpec>>;
   readonly lastDesiredVersion?: number;
   readonly lastDesiredStatus: { readonly code: number; readonly description: string };
@@ -18,7 +18,7 @@ export interface ReportedInput {
 
 type Json = Record<string, unknown>;
 
-function moduleReport(m: ModuleStatus, spec: ModuleSpec | undefined): Json {
+function moduleReport(m: SupervisorStatus, spec: ModuleSpec | undefined): Json {
   const settings =
     spec?.settings.kind === 'docker'
       ? { image: spec.settings.image, createOptions: JSON.stringify(spec.settings.createOptions) }

@@ -1,7 +1,7 @@
 /** Routes over the agent: deployments and module logs. Answer 503 when the instance runs no agent. */
 import path from 'node:path';
+import { followLog, readLogTail } from '../agent/log-reader.js';
 import { TandemError } from '../errors.js';
-import { followLog, readLogTail } from './module-logs.js';
 import { type ApiReply, type ApiRequest, type ApiRoute, flagParam, intParam, unavailable } from './router.js';
 import { startStream, writeOrWait } from './streaming.js';
 import type { DeployRequest } from './types.js';

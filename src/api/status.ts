@@ -3,20 +3,10 @@
  * view can build the same object in-process and render it with `renderStatus`.
  */
 import type { ModuleStatus } from '../agent/face.js';
-import { moduleOfInputStream } from '../hub/context.js';
+import { moduleQueueLengths } from '../hub/context.js';
 import type { EndpointStatus } from '../hub/hub.js';
 import type { ApiDeps } from './router.js';
 import type { StatusResponse } from './types.js';
-
-/** Messages waiting per module: the sum over the module's input streams. */
-export function moduleQueueLengths(endpoints: readonly EndpointStatus[]): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const e of endpoints) {
-    const m = moduleOfInputStream(e.stream);
-    if (m !== undefined) out.set(m, (out.get(m) ?? 0) + e.queueLength);
-  }
-  return out;
-}
 
 /** The hub's queues are the truth for queueLength; the agent does not see the store. */
 export function withQueueLengths(

@@ -1,9 +1,6 @@
-/** `tandem invoke <id> <method>`: calls a direct method on a connected device or module. */
-import { readFile } from 'node:fs/promises';
-import { TandemError } from '../errors.js';
 import { limits } from '../limits.js';
 import { ApiClient } from './api-client.js';
-import { DEFAULT_DATA_DIR, dataDirOf, intOption, parse, positionals } from './options.js';
+import { DEFAULT_DATA_DIR, dataDirOf, intOption, parse, positionals, readJsonArgument } from './options.js';
 import { printJson } from './output.js';
 import { twinId } from './twin.js';
 
@@ -23,23 +20,6 @@ Options:
 
 /** Slack beyond the method's own timeout for the HTTP answer: the hub reports the timeout itself. */
 const ANSWER_SLACK_MS = 10_000;
-
-async function readPayload(arg: string | undefined): Promise<unknown> {
-  if (arg === undefined) return null;
-  let text = arg;
-  if (arg.startsWith('@')) {
-    try {
-      text = await readFile(arg.slice(1), 'utf8');
-    } catch (err) {
-      throw new TandemError('TANDEM_E_CONFIG', `cannot read ${arg.slice(1)}: ${(err as Error).message}`);
-    }
-  }
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new TandemError('TANDEM_E_CONFIG', `--payload is not JSON: ${(err as Error).message}`);
-  }
-}
 
 export async function runInvoke(argv: string[]): Promise<number> {
   const args = parse(
@@ -61,7 +41,10 @@ export async function runInvoke(argv: string[]): Promise<number> {
       limits.methodTimeoutSecondsMin,
       limits.methodTimeoutSecondsMax,
     ) ?? limits.methodTimeoutSecondsDefault;
-  const payload = await readPayload(args.values.payload as string | undefined);
+  const payload =
+    args.values.payload === undefined
+      ? null
+      : await readJsonArgument(args.values.payload as string, '--payload');
   const client = await ApiClient.open(dataDirOf(args));
   const result = await client.json<{ status: number; payload: unknown }>(
     'POST',

@@ -1,4 +1,6 @@
 /** Shared option parsing for CLI commands (node:util parseArgs, strict: unknown options fail). */
+
+import { readFile } from 'node:fs/promises';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { TandemError } from '../errors.js';
 
@@ -86,4 +88,21 @@ export function untilInterrupted(): AbortSignal {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   return controller.signal;
+}
+
+/** A JSON command-line argument, inline or `@file`; `what` names it in errors. */
+export async function readJsonArgument(arg: string, what: string): Promise<unknown> {
+  let text = arg;
+  if (arg.startsWith('@')) {
+    try {
+      text = await readFile(arg.slice(1), 'utf8');
+    } catch (err) {
+      throw new TandemError('TANDEM_E_CONFIG', `cannot read ${arg.slice(1)}: ${(err as Error).message}`);
+    }
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new TandemError('TANDEM_E_CONFIG', `${what} is not JSON: ${(err as Error).message}`);
+  }
 }

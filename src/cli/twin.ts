@@ -1,8 +1,6 @@
-/** `tandem twin get|set-desired`: device and module twins of the running instance. */
-import { readFile } from 'node:fs/promises';
 import { TandemError } from '../errors.js';
 import { ApiClient } from './api-client.js';
-import { DEFAULT_DATA_DIR, dataDirOf, parse, positionals } from './options.js';
+import { DEFAULT_DATA_DIR, dataDirOf, parse, positionals, readJsonArgument } from './options.js';
 import { printJson } from './output.js';
 
 const USAGE = `Usage: tandem twin <get|set-desired> <device>[/<module>] [patch] [options]
@@ -24,22 +22,6 @@ export function twinId(id: string): string {
   return id;
 }
 
-async function readPatch(arg: string): Promise<unknown> {
-  let text = arg;
-  if (arg.startsWith('@')) {
-    try {
-      text = await readFile(arg.slice(1), 'utf8');
-    } catch (err) {
-      throw new TandemError('TANDEM_E_CONFIG', `cannot read ${arg.slice(1)}: ${(err as Error).message}`);
-    }
-  }
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new TandemError('TANDEM_E_CONFIG', `the patch is not JSON: ${(err as Error).message}`);
-  }
-}
-
 /** One twin section for people: its version in the heading, the properties below it. */
 function section(name: string, value: unknown): string {
   const { $version, ...properties } = (value ?? {}) as Record<string, unknown>;
@@ -57,7 +39,7 @@ export async function runTwin(argv: string[]): Promise<number> {
   const names = verb === 'get' ? ['get', '<id>'] : ['set-desired', '<id>', '<patch>'];
   const [, id, patchArg] = positionals(args, names, 0, USAGE);
   const path = `/api/v1/twins/${encodeURIComponent(twinId(id!))}`;
-  const patch = verb === 'set-desired' ? await readPatch(patchArg!) : undefined;
+  const patch = verb === 'set-desired' ? await readJsonArgument(patchArg!, 'the patch') : undefined;
   const client = await ApiClient.open(dataDirOf(args));
   if (verb === 'get') {
     const twin = await client.json<{ desired: unknown; reported: unknown }>('GET', path);

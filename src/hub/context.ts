@@ -36,3 +36,15 @@ export function moduleOfInputStream(stream: string): string | undefined {
   if (!stream.startsWith('module/')) return undefined;
   return stream.slice('module/'.length).split('/')[0];
 }
+
+/** Messages waiting per module: the sum over the module's input streams. */
+export function moduleQueueLengths(
+  endpoints: readonly { readonly stream: string; readonly queueLength: number }[],
+): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const e of endpoints) {
+    const m = moduleOfInputStream(e.stream);
+    if (m !== undefined) out.set(m, (out.get(m) ?? 0) + e.queueLength);
+  }
+  return out;
+}

@@ -113,10 +113,11 @@ export class Hub {
       routes: () => this.#routes,
       defaultTtlSecs: () => this.#defaultTtlSecs,
       warn: (message, err) => this.#warn(message, err),
-      routed: (message, source, streams) => {
-        // Building the event costs nothing unless someone (`tandem monitor`) listens.
-        if (this.events.listenerCount('routed') > 0)
-          this.events.emit('routed', { message, source, streams } satisfies RoutedEvent);
+      routed: (message, source, items) => {
+        // Building the event costs nothing on the publish path unless someone (`tandem monitor`) listens.
+        if (this.events.listenerCount('routed') === 0) return;
+        const streams = items.map((i) => i.stream);
+        this.events.emit('routed', { message, source, streams } satisfies RoutedEvent);
       },
     };
     endpoints.onNewStream = (stream, delivery) => {

@@ -23,7 +23,7 @@ export interface IngressContext {
   /** TTL when neither the route nor the message sets one (storeAndForwardConfiguration). */
   defaultTtlSecs(): number;
   /** Tells observers (`tandem monitor`) where a message went, after it is durable. */
-  routed?(msg: HubMessage, source: MessageSource, streams: readonly string[]): void;
+  routed?(msg: HubMessage, source: MessageSource, items: readonly { readonly stream: string }[]): void;
 }
 
 export interface IncomingMessage {
@@ -76,10 +76,6 @@ export async function ingest(
   await ctx.store.log.append(items);
   ctx.metrics.add(ctx.metrics.received, senderKey);
   for (const item of items) ctx.endpoints.get(item.stream).notify();
-  ctx.routed?.(
-    msg,
-    incoming.source,
-    items.map((i) => i.stream),
-  );
+  ctx.routed?.(msg, incoming.source, items);
   return items.length;
 }

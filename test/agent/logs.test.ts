@@ -1,4 +1,7 @@
-/** Module logs on real files: copy-then-truncate rotation under a real fast writer, tail, follow. */
+/**
+ * Module logs on real files: copy-then-truncate rotation under a real fast writer, and the
+ * one reader (src/agent/log-reader.ts, what `tandem logs` uses) tailing and following it.
+ */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -6,17 +9,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { followStep, type LogPosition, logFiles, readLogTail } from '../../src/agent/log-reader.js';
 import {
-  followLog,
   logDiskBytes,
   moduleLogPath,
   openModuleLog,
-  readLogTail,
   rotatedLogPath,
   rotateIfNeeded,
   startLogRotation,
 } from '../../src/agent/module-logs.js';
-import { ManualScheduler } from '../../src/agent/supervisor-timers.js';
 import { repoRoot } from '../support/paths.js';
 
 const dirs: string[] = [];
@@ -75,7 +76,7 @@ test('a module writing fast past the limit: disk use stays bounded', async (t) =
   assert.ok(final <= 4 * (bounds.bytesMax + overshoot), `final ${final}`);
   assert.ok(peak <= 4 * (bounds.bytesMax + overshoot), `peak ${peak} bytes of 1,920,000 written`);
   t.diagnostic(`peak ${peak} bytes, final ${final} bytes, of 1,920,000 written`);
-  const tail = await readLogTail(dir, 'chatty', 1, bounds);
+  const tail = await tailLines(dir, 'chatty', 1);
   assert.deepEqual(lineNumbers(tail.join('\n')), [29_999], 'the newest line is kept');
 });
 
@@ -106,12 +107,12 @@ test('readLogTail reaches into rotations, oldest first, and keeps a last line wi
   await writeFile(rotatedLogPath(dir, 'm', 2), 'a1\na2\na3\n');
   await writeFile(rotatedLogPath(dir, 'm', 1), 'b1\nb2\n');
   await writeFile(moduleLogPath(dir, 'm'), 'c1\nc2 partial');
-  assert.deepEqual(await readLogTail(dir, 'm', 1), ['c2 partial']);
-  assert.deepEqual(await readLogTail(dir, 'm', 2), ['c1', 'c2 partial']);
-  assert.deepEqual(await readLogTail(dir, 'm', 5), ['a3', 'b1', 'b2', 'c1', 'c2 partial']);
-  assert.deepEqual(await readLogTail(dir, 'm', 100), ['a1', 'a2', 'a3', 'b1', 'b2', 'c1', 'c2 partial']);
-  assert.deepEqual(await readLogTail(dir, 'none', 10), []);
-  assert.deepEqual(await readLogTail(dir, 'm', 0), []);
+  assert.deepEqual(await tailLines(dir, 'm', 1), ['c2 partial']);
+  assert.deepEqual(await tailLines(dir, 'm', 2), ['c1', 'c2 partial']);
+  assert.deepEqual(await tailLines(dir, 'm', 5), ['a3', 'b1', 'b2', 'c1', 'c2 partial']);
+  assert.deepEqual(await tailLines(dir, 'm', 100), ['a1', 'a2', 'a3', 'b1', 'b2', 'c1', 'c2 partial']);
+  assert.deepEqual(await tailLines(dir, 'none', 10), []);
+  assert.deepEqual(await tailLines(dir, 'm', 0), []);
 });
 
 test('rotateIfNeeded shifts .1 to .2 and drops the oldest beyond filesKept', async () => {
@@ -129,37 +130,39 @@ test('rotateIfNeeded shifts .1 to .2 and drops the oldest beyond filesKept', asy
   assert.equal(await rotateIfNeeded(dir, 'm', bounds), false, 'under the bound: untouched');
 });
 
-/** Drives one follow poll to its end under the manual scheduler. */
-async function poll(scheduler: ManualScheduler, intervalMs: number): Promise<void> {
-  scheduler.advance(intervalMs);
-  for (let i = 0; i < 1000 && scheduler.pendingCount === 0; i++) await sleep(1);
-  assert.equal(scheduler.pendingCount, 1, 'the poll finished and re-armed');
-}
-
-test('followLog follows across copy-truncate rotations without loss or repeats', async () => {
+test('following across copy-truncate rotations loses and repeats nothing', async () => {
   const dir = await tempDir();
   const live = moduleLogPath(dir, 'm');
   const bounds = { bytesMax: 1, filesKept: 3 };
   await writeFile(live, 'before the follow\n');
-  const scheduler = new ManualScheduler();
   let got = '';
-  const stop = followLog(dir, 'm', (chunk) => (got += chunk), { scheduler, intervalMs: 100 });
-  await poll(scheduler, 0); // the first poll only finds the starting point
+  const write = async (b: Buffer): Promise<void> => {
+    got += b.toString();
+  };
+  // One poll is one followStep; the follow starts where a tail of 0 lines leaves off.
+  let pos: LogPosition = (await readLogTail(dir, 'm', 0)).position;
+  const poll = async (): Promise<void> => {
+    pos = await followStep(logFiles(dir, 'm'), pos, write);
+  };
   await appendFile(live, 'A\n');
-  await poll(scheduler, 100);
+  await poll();
   assert.equal(got, 'A\n');
   // Written, rotated away, and more written, all between two polls.
   await appendFile(live, 'B\n');
   await rotateIfNeeded(dir, 'm', bounds);
   await appendFile(live, 'C\n');
-  await poll(scheduler, 100);
+  await poll();
   assert.equal(got, 'A\nB\nC\n');
   // The live file regrows past the old offset before the next poll: seen through the new `.1`.
   await appendFile(live, 'D\n');
   await rotateIfNeeded(dir, 'm', bounds);
   await appendFile(live, 'E is longer than what was read before\n');
-  await poll(scheduler, 100);
+  await poll();
   assert.equal(got, 'A\nB\nC\nD\nE is longer than what was read before\n');
-  stop();
-  assert.equal(scheduler.pendingCount, 0);
 });
+
+/** The tail as lines (without their newlines), as `tandem logs --tail N` shows them. */
+async function tailLines(dir: string, module: string, n: number): Promise<string[]> {
+  const { text } = await readLogTail(dir, module, n);
+  return text === '' ? [] : text.replace(/\n$/, '').split('\n');
+}

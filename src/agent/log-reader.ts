@@ -5,10 +5,9 @@
  * that was written before it and repeats nothing.
  */
 import { type FileHandle, open, stat } from 'node:fs/promises';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { moduleLogPath, rotatedLogPath } from '../agent/module-logs.js';
 import { limits } from '../limits.js';
+import { moduleLogPath, rotatedLogPath } from './module-logs.js';
 
 /** Where a follow continues: the live file (by inode, 0 if none), how far it was read, which `.1` was seen. */
 export interface LogPosition {
@@ -180,7 +179,7 @@ async function wasRotated(
  * that starts with the very bytes the old file started with (a module printing the same
  * line over and over, faster than one poll).
  */
-async function followStep(
+export async function followStep(
   files: readonly string[],
   pos: LogPosition,
   write: (b: Buffer) => Promise<void>,

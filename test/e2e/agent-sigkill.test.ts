@@ -33,11 +33,19 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function modules(): Promise<Record<string, ModuleStatus>> {
+interface Status {
+  modules: ModuleStatus[];
+  connected: string[];
+}
+
+async function status(): Promise<Status> {
   const r = await runTandem(['status', '--json', '--data-dir', hub.dataDir]);
   assert.equal(r.code, 0, r.err);
-  const status = JSON.parse(r.out) as { modules: ModuleStatus[] };
-  return Object.fromEntries(status.modules.map((m) => [m.name, m]));
+  return JSON.parse(r.out) as Status;
+}
+
+async function modules(): Promise<Record<string, ModuleStatus>> {
+  return Object.fromEntries((await status()).modules.map((m) => [m.name, m]));
 }
 
 /**
@@ -65,9 +73,14 @@ test('SIGKILL of the agent: modules are adopted, a dead one restarted, none runs
   const manifest = path.join(dir, 'manifest.json');
   await writeFile(manifest, JSON.stringify(demoManifest({ intervalMs: 200, absolute: true })));
   await hub.start(manifest);
-  await waitFor('both modules running', async () => {
-    const m = await modules();
-    return m.sensor?.state === 'running' && m.filter?.state === 'running';
+  // Connected, not only started: a module whose very first connection fails exits (the SDK
+  // gives up on a first connect), and that is the module's behaviour, not the agent's.
+  await waitFor('both modules running and connected', async () => {
+    const s = await status();
+    const running = s.modules.filter((m) => m.state === 'running').map((m) => m.name);
+    return ['edge1/filter', 'edge1/sensor'].every(
+      (id) => s.connected.includes(id) && running.includes(id.slice('edge1/'.length)),
+    );
   });
   const before = await modules();
   assert.deepEqual(await processesPerModule(), { filter: 1, sensor: 1 });

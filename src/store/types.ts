@@ -36,6 +36,13 @@ export interface MessageLog {
   count(stream: string, afterSeq: number): Promise<number>;
   /** Names of streams that hold at least one record. */
   streams(): Promise<string[]>;
+  /**
+   * Shared backends only (JetStream): calls `listener` with the streams of every batch of
+   * records that becomes readable here, whoever appended it (another hub replica or this
+   * one), in log order, after `read` can return them. Returns the unsubscribe function.
+   * The embedded store has one writer of messages (its hub) and does not implement it.
+   */
+  watch?(listener: (streams: readonly string[]) => void): () => void;
 }
 
 export interface Checkpoints {
@@ -67,6 +74,24 @@ export interface KeyValue {
   delete(key: string, options?: PutOptions): Promise<boolean>;
   /** Entries whose key starts with `prefix`, sorted by key. */
   list(prefix: string): Promise<KvEntry[]>;
+}
+
+/** A change of one key: `value` undefined means deleted (or purged). */
+export interface KvChange {
+  readonly key: string;
+  readonly revision: number;
+  readonly value: Uint8Array | undefined;
+}
+
+/** A KeyValue shared by several processes, which can follow what the others write (leases, sessions). */
+export interface WatchableKeyValue extends KeyValue {
+  /**
+   * Calls `onChange` first with every current entry under `prefix` (in any order), then with
+   * every later change under it in revision order, as long as the watch lives. Resolves once
+   * the current entries were delivered. A watch survives reconnects of the backend; if it
+   * cannot resume, `onChange` is called with every current entry again.
+   */
+  watch(prefix: string, onChange: (change: KvChange) => void): Promise<{ stop(): void }>;
 }
 
 export interface Store {

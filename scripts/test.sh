@@ -9,7 +9,7 @@ command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mos
 command -v mosquitto_pub >/dev/null 2>&1 || need+=(mosquitto-clients)
 command -v nats-server >/dev/null 2>&1 || need+=(nats-server)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
-command -v openssl >/dev/null 2>command -v openssl >/dev/null 2>&1 || need+=(openssl)1 || need+=(openssl)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v strace >/dev/null 2>&1 || need+=(strace)
 if [ ${#need[@]} -gt 0 ]; then
   echo "test set-up: installing ${need[*]}"

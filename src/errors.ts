@@ -30,6 +30,9 @@ export const errorCodes = {
   TANDEM_E_WORKLOAD: 'A workload API request was refused (wrong module, stale generation id, bad request).',
   TANDEM_E_UPSTREAM: 'The upstream connection is misconfigured or was refused by the cloud or parent hub.',
   TANDEM_E_NOT_RUNNING: 'No running Tandem instance was found for the data directory.',
+  TANDEM_E_LEASE_LOST:
+    'This hub replica no longer holds an endpoint lease (taken over, or it fenced itself).',
+  TANDEM_E_CLUSTER: 'The cluster cannot be joined (replica id in use, unusable nats-server).',
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -62,10 +62,48 @@ export const limits = {
   deliveryReadBatchMessagesMax: 128,
   /** Acknowledged positions coalesced before a checkpoint write: fewer writes, repeats stay within the window. */
   checkpointCoalesceMs: 20,
+  /**
+   * Cluster: how often a hub replica rewrites its member key. A few per TTL, so one late
+   * write on a busy machine does not make it look dead.
+   */
+  clusterHeartbeatIntervalMs: 250,
+  /**
+   * Cluster: a replica whose heartbeat nobody saw change for this long is dead and its
+   * endpoint leases are taken over. Most of the failover time (aim: < 3 s) is this wait.
+   */
+  clusterMemberTtlMs: 1500,
+  /**
+   * Cluster: a replica stops delivering when none of its own heartbeats succeeded for this
+   * long. Below clusterMemberTtlMs minus a heartbeat, so it has stopped before anyone may
+   * take its leases (no endpoint is delivered by two replicas at once).
+   */
+  clusterSelfFenceMs: 1000,
   /** How often TTL expiry is swept. */
   expirySweepIntervalMs: 1000,
   /** Default cap of the embedded store on disk (LMDB map size); the disk itself may fill first. */
   storeBytesMaxDefault: 8 * 1024 * 1024 * 1024,
+  /**
+   * JetStream store: an append waits this long for the log (a reconnect to the local
+   * nats-server, a stream leader election, ~4 s measured) before it fails with TANDEM_E_STORE,
+   * so the hub withholds the PUBACK instead of hanging; the client sends again.
+   */
+  jetstreamAppendTimeoutMs: 10_000,
+  /** One publish attempt of a log batch; a lost ack is retried with the same Nats-Msg-Id (no duplicate). */
+  jetstreamPublishAttemptTimeoutMs: 2000,
+  /** Log batches published and not yet acknowledged: pipelining on one connection keeps their order. */
+  jetstreamFlushesInflightMax: 4,
+  /** Decoded log batches kept in memory per store instance, so reads rarely fetch from the server. */
+  jetstreamBatchCacheBytesMax: 32 * 1024 * 1024,
+  /** Storage of trimmed log batches is reclaimed (one stream purge) at most this often. */
+  jetstreamPurgeIntervalMs: 500,
+  /** The local nats-server may restart: reconnect soon and forever, the list's first server first. */
+  jetstreamReconnectWaitMs: 250,
+  /** A consumer's pull request lives this long; two missed idle heartbeats (its half) recreate the consumer. */
+  jetstreamPullExpiresMs: 5000,
+  /** A store open fails when setting its streams up or reading the existing log makes no progress for this long. */
+  jetstreamOpenStallMs: 30_000,
+  /** A key-value watch whose consumer ended is started again (with every current entry) after this. */
+  jetstreamWatchRestartMs: 1000,
   /** Local HTTP API request body cap. */
   apiBodyBytesMax: 1024 * 1024,
   /** A local API call slower than this means a wedged instance: the CLI says so instead of hanging. */

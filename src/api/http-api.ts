@@ -23,6 +23,8 @@ export interface ApiOptions {
   readonly agent?: AgentFace;
   /** What the upstream connector says about itself (a value or a promise); `upstream` in status. */
   readonly upstreamStatus?: () => unknown;
+  /** A cluster replica's status (`cluster` in status). */
+  readonly cluster?: () => unknown;
 }
 
 export interface RunningApi {
@@ -84,7 +86,13 @@ async function serve(
 }
 
 export async function startApi(o: ApiOptions): Promise<RunningApi> {
-  const deps: ApiDeps = { hub: o.hub, info: o.info, agent: o.agent, upstreamStatus: o.upstreamStatus };
+  const deps: ApiDeps = {
+    hub: o.hub,
+    info: o.info,
+    agent: o.agent,
+    upstreamStatus: o.upstreamStatus,
+    cluster: o.cluster,
+  };
   const active = new Set<AbortController>();
   const server = http.createServer((req, res) => void serve(deps, active, req, res));
   await new Promise<void>((resolve, reject) => {

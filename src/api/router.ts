@@ -21,6 +21,8 @@ export interface ApiDeps {
   readonly info: ApiInfo;
   readonly agent?: AgentFace;
   readonly upstreamStatus?: () => unknown;
+  /** A cluster replica's view: replica id, live replicas, leases held, what the nats-server allows. */
+  readonly cluster?: () => unknown;
 }
 
 export interface ApiRequest {

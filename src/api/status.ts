@@ -30,5 +30,6 @@ export async function collectStatus(deps: ApiDeps): Promise<StatusResponse> {
     ...(agentStatus ? { modules: withQueueLengths(agentStatus.modules, endpoints) } : {}),
     ...(agentStatus?.deployment ? { deployment: agentStatus.deployment } : {}),
     ...(upstream !== undefined ? { upstream } : {}),
+    ...(deps.cluster ? { cluster: deps.cluster() } : {}),
   };
 }

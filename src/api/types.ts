@@ -18,6 +18,8 @@ export interface StatusResponse {
   readonly deployment?: AgentStatus['deployment'];
   /** Whatever the upstream connector reports about itself, when there is one. */
   readonly upstream?: unknown;
+  /** Present on a cluster replica: its id, the live replicas, the leases it holds, the server's guarantees. */
+  readonly cluster?: unknown;
 }
 
 /** An error answer: `code` is a TANDEM_E_... code; `details` carries e.g. a JSON path. */

@@ -4,6 +4,7 @@
  * own endpoints (module inputs, cloud-to-device) and to twin and method notifications.
  * Authorization (G6): an identity publishes and subscribes only on its own topics.
  */
+import { randomUUID } from 'node:crypto';
 import type { IPubackPacket, IPublishPacket, ISubscribePacket, IUnsubscribePacket } from 'mqtt-packet';
 import { isTandemError, TandemError } from '../errors.js';
 import { limits } from '../limits.js';
@@ -17,6 +18,8 @@ import { handleDialectPublish } from './session-publish.js';
 import { SessionSubscriptions } from './session-subscriptions.js';
 
 export class ClientSession implements PacketHandler {
+  /** Unique per connection: the cluster's session directory names the live one by it. */
+  readonly id = randomUUID();
   readonly principal: Principal;
   readonly connection: MqttConnection;
   readonly hub: HubContext;

@@ -60,6 +60,9 @@ export async function decideConnect(
   const session = new ClientSession(hub, conn, principal, persistent);
   if (stored && packet.clean === false) session.subscriptions.restore(stored);
   hub.sessions.takeOver(session);
+  // In a cluster the claim closes this identity's session on other replicas; it is durable
+  // before CONNACK, so a later CONNECT anywhere wins over this one.
+  await hub.sessionDirectory?.claim(principal.key, session.id);
   return { accepted: true, sessionPresent: stored !== undefined && packet.clean === false, handler: session };
 }
 

@@ -4,6 +4,7 @@ import type { KeyValue } from '../store/types.js';
 import type { Endpoints } from './endpoints.js';
 import type { IngressContext } from './ingress.js';
 import type { MethodInvoker } from './methods.js';
+import type { SessionDirectory } from './session-directory.js';
 import type { SessionRegistry } from './session-registry.js';
 import type { TwinStore } from './twin-store.js';
 
@@ -15,6 +16,8 @@ export interface HubContext extends IngressContext {
   readonly methods: MethodInvoker;
   readonly sessions: SessionRegistry;
   readonly kv: KeyValue;
+  /** Cluster only: where the one live session per identity is claimed across replicas. */
+  readonly sessionDirectory: SessionDirectory | undefined;
   /** What the hub did, for observers (logs, tests): 'subscribed' {identity, kind, filter}. */
   readonly events: EventEmitter;
   /** Logs an operating error that does not end the process. */

@@ -6,6 +6,10 @@
  * but not yet checkpointed. So a crash repeats at most `windowMax` messages (G3). The
  * checkpoint only moves over a contiguous acknowledged prefix, so a reconnect or a hub
  * restart resumes exactly after the last message known to be received (G1, G2).
+ *
+ * Only the endpoint's owner sends (ownership.ts): on one node that is always this hub; in a
+ * cluster it is the replica holding the endpoint's lease, and the checkpoint comes with the
+ * lease. A lost lease stops sending at once; unacknowledged messages go to the next owner.
  */
 import { assert } from '../errors.js';
 import { limits } from '../limits.js';
@@ -13,12 +17,19 @@ import type { LogRecord, Store } from '../store/types.js';
 import type { Clock } from '../util/clock.js';
 import type { HubMessage } from './message.js';
 import { decodeMessage } from './message-codec.js';
+import type { EndpointOwnership } from './ownership.js';
 
 export interface DeliverySink {
   /** True while the sink can take another message now (socket not backed up). */
   readonly ready: boolean;
   /** Sends a message; `done` is called when the receiver acknowledged it (QoS 1) or at once (QoS 0). */
   deliver(msg: HubMessage, record: LogRecord, done: () => void): void;
+}
+
+/** Hears when this hub gains or loses an endpoint it holds (Hub.holdEndpoint). */
+export interface OwnershipHolder {
+  granted(): void;
+  lost(): void;
 }
 
 export interface DeliveryObserver {
@@ -29,6 +40,7 @@ export interface DeliveryObserver {
 export interface EndpointDeliveryOptions {
   readonly stream: string;
   readonly store: Store;
+  readonly ownership: EndpointOwnership;
   readonly clock: Clock;
   readonly windowMax: number;
   readonly readBatchMax: number;
@@ -61,16 +73,25 @@ export class EndpointDelivery {
   #again = false;
   #flushTimer: NodeJS.Timeout | undefined;
   #flushing: Promise<void> = Promise.resolve();
-  readonly #loaded: Promise<void>;
+  /** This hub asked to own the endpoint (always on one node; while a consumer is attached in a cluster). */
+  #wanted = false;
+  /** This hub owns it now: only then does it send, sweep and checkpoint. */
+  #owned = false;
+  readonly #holders = new Set<OwnershipHolder>();
+  /** Counts grants and losses, so a checkpoint write finishing after a change is ignored. */
+  #term = 0;
   #closed = false;
+
+  /** Resolves at the first grant: on one node, the checkpoint was loaded. */
+  readonly #firstGrant: Promise<void>;
+  #signalGranted: () => void = () => {};
 
   constructor(options: EndpointDeliveryOptions) {
     this.#o = options;
-    this.#loaded = options.store.checkpoints.get(options.stream).then((seq) => {
-      this.#committed = Math.max(this.#committed, seq);
-      this.#flushedCheckpoint = seq;
-      this.#cursor = this.#committed;
+    this.#firstGrant = new Promise((resolve) => {
+      this.#signalGranted = resolve;
     });
+    if (!options.ownership.onDemand) this.#want();
   }
 
   get stream(): string {
@@ -81,6 +102,11 @@ export class EndpointDelivery {
     return this.#sink !== undefined;
   }
 
+  /** True while this hub owns the endpoint (in a cluster: holds its lease). */
+  get owned(): boolean {
+    return this.#owned;
+  }
+
   get inflight(): number {
     return this.#outstanding.length;
   }
@@ -89,6 +115,7 @@ export class EndpointDelivery {
   attach(sink: DeliverySink): void {
     this.#reset();
     this.#sink = sink;
+    if (!this.#wanted) this.#want();
     this.notify();
   }
 
@@ -97,6 +124,64 @@ export class EndpointDelivery {
     if (this.#sink !== sink) return;
     this.#sink = undefined;
     this.#reset();
+    if (this.#o.ownership.onDemand && this.#holders.size === 0) this.#unwant();
+  }
+
+  /**
+   * Keeps wanting the endpoint while no sink is attached, and tells `holder` whenever this
+   * hub gains or loses it: the upstream connector connects to the cloud only while its hub
+   * owns `upstream` (a cloud allows one connection per edge device).
+   */
+  hold(holder: OwnershipHolder): () => void {
+    this.#holders.add(holder);
+    if (!this.#wanted) this.#want();
+    else if (this.#owned) queueMicrotask(() => this.#holders.has(holder) && holder.granted());
+    return () => {
+      if (!this.#holders.delete(holder)) return;
+      if (this.#o.ownership.onDemand && this.#holders.size === 0 && !this.#sink) void this.#unwant();
+    };
+  }
+
+  #want(): void {
+    this.#wanted = true;
+    this.#o.ownership.want(this.#o.stream, {
+      granted: (checkpoint) => {
+        if (!this.#wanted || this.#closed) return;
+        this.#term++;
+        this.#owned = true;
+        this.#committed = checkpoint;
+        this.#flushedCheckpoint = checkpoint;
+        this.#unflushed = 0;
+        this.#reset();
+        this.#signalGranted();
+        if (this.#sink) this.notify();
+        for (const h of this.#holders) h.granted();
+      },
+      lost: () => {
+        this.#term++;
+        this.#owned = false;
+        this.#unflushed = 0;
+        this.#reset();
+        for (const h of this.#holders) h.lost();
+      },
+    });
+  }
+
+  /** Gives the endpoint up once pending checkpoint writes are done, leaving its checkpoint. */
+  #unwant(): Promise<void> {
+    if (!this.#wanted) return this.#flushing;
+    this.#wanted = false;
+    const left = this.#owned ? this.#committed : undefined;
+    this.#term++;
+    this.#owned = false;
+    this.#flushing = this.#flushing.then(async () => {
+      try {
+        await this.#o.ownership.unwant(this.#o.stream, left);
+      } catch (err) {
+        this.#o.onError(err);
+      }
+    });
+    return this.#flushing;
   }
 
   /** New records may be in the log, or the sink has room again. */
@@ -111,14 +196,15 @@ export class EndpointDelivery {
 
   /** Messages still to be delivered (not yet acknowledged). */
   async queueLength(): Promise<number> {
-    await this.#loaded;
-    return this.#o.store.log.count(this.#o.stream, this.#committed);
+    const after = this.#owned ? this.#committed : await this.#o.ownership.knownCheckpoint(this.#o.stream);
+    return this.#o.store.log.count(this.#o.stream, after);
   }
 
   /** Drops expired messages at the head of an endpoint nobody consumes now, counting them. */
   async sweepExpired(): Promise<void> {
-    await this.#loaded;
-    if (this.#sink || this.#pumping || this.#closed) return;
+    // One node owns every endpoint once its checkpoint is loaded; a cluster sweeps only what it owns.
+    if (!this.#o.ownership.onDemand) await this.#firstGrant;
+    if (!this.#owned || this.#sink || this.#pumping || this.#closed) return;
     this.#pumping = true;
     try {
       const now = this.#o.clock.nowMs();
@@ -142,11 +228,12 @@ export class EndpointDelivery {
   }
 
   async close(): Promise<void> {
+    clearTimeout(this.#flushTimer);
+    await this.#flush();
     this.#closed = true;
     this.#sink = undefined;
-    clearTimeout(this.#flushTimer);
-    await this.#loaded;
-    await this.#flush();
+    // In a cluster another replica can take the endpoint over at once instead of after a lease timeout.
+    if (this.#o.ownership.onDemand) await this.#unwant();
   }
 
   #reset(): void {
@@ -160,7 +247,6 @@ export class EndpointDelivery {
   async #pump(): Promise<void> {
     this.#pumping = true;
     try {
-      await this.#loaded;
       do {
         this.#again = false;
         await this.#fill();
@@ -175,6 +261,7 @@ export class EndpointDelivery {
   /** Sends until the window is full, the sink is busy or the log has nothing more. */
   async #fill(): Promise<void> {
     while (
+      this.#owned &&
       this.#sink?.ready &&
       this.#outstanding.length + this.#unflushed < this.#o.windowMax &&
       !this.#closed
@@ -246,9 +333,12 @@ export class EndpointDelivery {
     this.#flushing = this.#flushing.then(async () => {
       const seq = this.#committed;
       const covered = this.#unflushed;
-      if (seq <= this.#flushedCheckpoint) return;
+      const term = this.#term;
+      if (seq <= this.#flushedCheckpoint || !this.#owned) return;
       try {
-        await this.#o.store.checkpoints.set(this.#o.stream, seq);
+        await this.#o.ownership.save(this.#o.stream, seq);
+        // Ownership changed meanwhile: the new term started from its own checkpoint.
+        if (term !== this.#term) return;
         this.#flushedCheckpoint = seq;
         this.#unflushed -= covered;
         this.notify();

@@ -7,9 +7,11 @@ import { limits } from '../limits.js';
 import type { Store } from '../store/types.js';
 import type { Clock } from '../util/clock.js';
 import { type DeliveryObserver, EndpointDelivery } from './endpoint-delivery.js';
+import type { EndpointOwnership } from './ownership.js';
 
 export interface EndpointsOptions {
   readonly store: Store;
+  readonly ownership: EndpointOwnership;
   readonly clock: Clock;
   readonly observer: DeliveryObserver;
   readonly onError: (err: unknown) => void;
@@ -40,6 +42,7 @@ export class Endpoints {
       d = new EndpointDelivery({
         stream,
         store: this.#o.store,
+        ownership: this.#o.ownership,
         clock: this.#o.clock,
         windowMax: this.#o.windowMax ?? limits.inflightWindowMessagesMax,
         readBatchMax: limits.deliveryReadBatchMessagesMax,

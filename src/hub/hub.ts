@@ -9,18 +9,21 @@ import type { RouteTable } from '../core/routes/index.js';
 import { formatDesiredPatch, formatMethodRequest } from '../core/topics/index.js';
 import { TandemError } from '../errors.js';
 import { limits } from '../limits.js';
+import { REASON } from '../protocol/codes.js';
 import { MqttConnection } from '../protocol/connection.js';
 import type { Store } from '../store/types.js';
 import type { TransportSocket } from '../transport/listener.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { type Authenticator, decideConnect } from './connect.js';
 import { c2dStream, type HubContext, moduleOfInputStream } from './context.js';
-import type { DeliverySink } from './endpoint-delivery.js';
+import type { DeliverySink, OwnershipHolder } from './endpoint-delivery.js';
 import { Endpoints } from './endpoints.js';
 import type { HubMessage, MessageSource } from './message.js';
 import { encodeMessage } from './message-codec.js';
 import { type InvokeOptions, MethodInvoker, type MethodResult } from './methods.js';
 import { HubMetrics } from './metrics.js';
+import { type EndpointOwnership, LocalOwnership } from './ownership.js';
+import type { SessionDirectory } from './session-directory.js';
 import { SessionRegistry } from './session-registry.js';
 import { type JsonObject, patchBetween, sectionVersion, type TwinDocument } from './twin-document.js';
 import { TwinStore } from './twin-store.js';
@@ -34,6 +37,10 @@ export interface HubOptions {
   readonly clock?: Clock;
   readonly windowMax?: number;
   readonly log?: (level: 'info' | 'warn', message: string) => void;
+  /** Who delivers which endpoint; default: this hub delivers all (one node). A cluster passes its leases. */
+  readonly ownership?: EndpointOwnership;
+  /** The cluster's one-live-session-per-identity directory; absent on one node. */
+  readonly sessionDirectory?: SessionDirectory;
 }
 
 export interface EndpointStatus {
@@ -76,6 +83,7 @@ export class Hub {
   readonly #o: HubOptions;
   #routes: RouteTable;
   #defaultTtlSecs: number;
+  #unwatchLog: (() => void) | undefined;
 
   constructor(options: HubOptions) {
     this.#o = options;
@@ -85,6 +93,9 @@ export class Hub {
     const sessions = new SessionRegistry();
     const endpoints = new Endpoints({
       store: options.store,
+      ownership:
+        options.ownership ??
+        new LocalOwnership(options.store.checkpoints, (err) => this.#warn('checkpoint read failed', err)),
       clock,
       windowMax: options.windowMax,
       onError: (err) => this.#warn('endpoint delivery failed', err),
@@ -109,6 +120,7 @@ export class Hub {
       sessions,
       methods,
       twins: new TwinStore(options.store.kv),
+      sessionDirectory: options.sessionDirectory,
       edgeDeviceId: options.edgeDeviceId,
       routes: () => this.#routes,
       defaultTtlSecs: () => this.#defaultTtlSecs,
@@ -129,6 +141,23 @@ export class Hub {
 
   async start(): Promise<void> {
     await this.context.endpoints.start();
+    // A shared log (cluster): records appended by other replicas wake the endpoints here.
+    this.#unwatchLog = this.context.store.log.watch?.((streams) => {
+      for (const stream of streams) this.context.endpoints.get(stream).notify();
+    });
+  }
+
+  /**
+   * The cluster says `sessionId` is now the live session of `identity` (it may be on another
+   * replica): any other session of that identity here is closed, as a takeover (MQTT 5: 0x8E).
+   */
+  sessionClaimed(identity: string, sessionId: string): void {
+    const local = this.context.sessions.get(identity);
+    if (!local || local.id === sessionId) return;
+    local.connection.disconnect(
+      REASON.sessionTakenOver,
+      `session of ${identity} taken over on another replica`,
+    );
   }
 
   /** Hands a freshly accepted socket to the protocol head. */
@@ -159,6 +188,14 @@ export class Hub {
     const delivery = this.context.endpoints.get(stream);
     delivery.attach(sink);
     return { notify: () => delivery.notify(), detach: () => delivery.detach(sink) };
+  }
+
+  /**
+   * Keeps this hub wanting an endpoint with no consumer attached, and says when it owns it
+   * (always, soon, on one node; while it holds the lease in a cluster). Returns the release.
+   */
+  holdEndpoint(stream: string, holder: OwnershipHolder): () => void {
+    return this.context.endpoints.get(stream).hold(holder);
   }
 
   invokeMethod(options: InvokeOptions): Promise<MethodResult> {
@@ -245,6 +282,7 @@ export class Hub {
   }
 
   async close(): Promise<void> {
+    this.#unwatchLog?.();
     this.context.methods.close();
     for (const s of [...this.context.sessions.all()]) s.connection.close('hub shutting down');
     await this.context.endpoints.close();

@@ -25,6 +25,7 @@ import {
   type UpstreamConfigInput,
   type UpstreamConnector,
 } from '../upstream/index.js';
+import { type ClusterOptions, type JoinedCluster, joinCluster } from './cluster-node.js';
 import { loadConfig, storeDir, writePorts } from './data-dir.js';
 
 export interface NodeOptions {
@@ -59,6 +60,12 @@ export interface NodeOptions {
   readonly onModuleChange?: () => void;
   /** Where `$upstream` drains to: a cloud MQTT broker or a parent hub. Without it, it only queues. */
   readonly upstream?: UpstreamConfigInput;
+  /**
+   * Run as one replica of a cluster hub: messages, identities, twins and checkpoints live in
+   * the replicated JetStream store instead of the embedded one. Modules are not run here
+   * (placing them on nodes is the node agents' job); the manifest's routes apply.
+   */
+  readonly cluster?: ClusterOptions;
 }
 
 export interface RunningNode {
@@ -71,6 +78,8 @@ export interface RunningNode {
   readonly ports: { readonly mqtts?: number; readonly mqtt?: number; readonly api: number };
   readonly agent?: Agent;
   readonly upstream?: UpstreamConnector;
+  /** Set when this node is a cluster replica. */
+  readonly cluster?: JoinedCluster;
   /** Everything `GET /api/v1/status` shows, built in-process (the live status view). */
   status(): Promise<StatusResponse>;
   /** Stops everything; `leaveModulesRunning` leaves module processes for a later agent to adopt. */
@@ -87,15 +96,28 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   // Validate everything before anything starts: a bad manifest changes nothing.
   if (o.agent && o.tlsPort === null)
     throw new TandemError('TANDEM_E_CONFIG', 'the agent needs the TLS listener');
+  if (o.agent && o.cluster)
+    throw new TandemError('TANDEM_E_CONFIG', 'a cluster replica runs no modules (use --no-agent)');
   if (o.agent && o.manifest !== undefined) readDeployment(o.manifest);
   if (o.upstream) parseUpstreamTarget(o.upstream);
   const settings = o.manifest === undefined || o.agent ? undefined : readEdgeHubSettings(o.manifest);
   const routes = parseRoutes(settings?.routes ?? {});
-  const store = await openEmbeddedStore({ dir: storeDir(o.dataDir), storeBytesMax: o.storeBytesMax });
+  const log = o.log ?? (() => {});
+  const cluster = o.cluster
+    ? await joinCluster(o.cluster, {
+        storeBytesMax: o.storeBytesMax,
+        log,
+        info: { host: o.plainHost ?? o.tlsHost },
+      })
+    : undefined;
+  const store =
+    cluster?.store ?? (await openEmbeddedStore({ dir: storeDir(o.dataDir), storeBytesMax: o.storeBytesMax }));
   const registry = new IdentityRegistry(store.kv);
   const tls = await ensureHubTls({ dir: o.dataDir, hostNames: [...(o.tlsNames ?? [])] });
   const hub = new Hub({
     store,
+    ownership: cluster?.coordination.leases,
+    sessionDirectory: cluster?.coordination.sessions,
     routes,
     edgeDeviceId: config.edgeDeviceId,
     defaultTtlSecs: settings?.timeToLiveSecs,
@@ -104,6 +126,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
       registry.authenticate({ ...r, hubName: config.hubName, nowSec: Math.floor(Date.now() / 1000) }),
   });
   await hub.start();
+  await cluster?.coordination.attach(hub);
   const listeners: Listener[] = [];
   const onSocket = (s: Parameters<Hub['accept']>[0]): void => hub.accept(s);
   let mqtts: number | undefined;
@@ -129,7 +152,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   } catch (err) {
     await Promise.all(listeners.map((l) => l.close()));
     await hub.close();
-    await store.close();
+    await (cluster ?? store).close();
     throw err;
   }
   const info = {
@@ -137,7 +160,6 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     edgeDeviceId: config.edgeDeviceId,
     ports: { ...(mqtts ? { mqtts } : {}), ...(mqtt ? { mqtt } : {}) },
   };
-  const log = o.log ?? (() => {});
   const agent = o.agent
     ? new Agent({
         hub,
@@ -169,6 +191,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     port: o.apiPort ?? 0,
     agent,
     upstreamStatus,
+    cluster: cluster?.status,
   });
   const ports = { ...info.ports, api: api.port };
   await writePorts(o.dataDir, { pid: process.pid, host: o.apiHost ?? '127.0.0.1', ...ports });
@@ -182,14 +205,16 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     ports,
     agent,
     upstream,
-    status: () => collectStatus({ hub, info, agent, upstreamStatus }),
+    cluster,
+    status: () => collectStatus({ hub, info, agent, upstreamStatus, cluster: cluster?.status }),
     close: async (options) => {
       await agent?.close({ leaveRunning: options?.leaveModulesRunning });
       await upstream?.close();
       await api.close();
       await Promise.all(listeners.map((l) => l.close()));
       await hub.close();
-      await store.close();
+      // After the hub: its endpoints give their leases back first, so others take over at once.
+      await (cluster ?? store).close();
     },
   };
 }

@@ -38,7 +38,8 @@ const tokenRenewAtFraction = 0.8;
 /** How long closing waits for the broker to see our DISCONNECT before dropping the socket. */
 const closeGraceMs = 2000;
 
-export type UpstreamState = 'connected' | 'connecting' | 'backoff' | 'disabled';
+/** `standby`: another hub replica owns `upstream` now; this one connects when it takes it over. */
+export type UpstreamState = 'connected' | 'connecting' | 'backoff' | 'standby' | 'disabled';
 
 export interface UpstreamStatus {
   readonly target: UpstreamTargetInfo;
@@ -66,6 +67,7 @@ export interface UpstreamStatus {
 /** The parts of the Hub the connector uses (src/hub/hub.ts). */
 export interface UpstreamHub {
   consumeEndpoint(stream: string, sink: DeliverySink): EndpointConsumer;
+  holdEndpoint(stream: string, holder: { granted(): void; lost(): void }): () => void;
   queueLength(stream: string): Promise<number>;
   readonly metrics: {
     readonly sent: ReadonlyMap<string, number>;
@@ -142,6 +144,9 @@ export class UpstreamConnector {
   #lastErrorAtMs: number | undefined;
   #nextAttemptAtMs: number | undefined;
   #started = false;
+  /** This hub owns `upstream` (always soon on one node; while it holds the lease in a cluster). */
+  #owned = false;
+  #unhold: (() => void) | undefined;
   #closed = false;
 
   constructor(hub: UpstreamHub, target: UpstreamTarget, options: UpstreamOptions) {
@@ -164,13 +169,43 @@ export class UpstreamConnector {
   start(): void {
     if (this.#started || this.#closed) return;
     this.#started = true;
-    this.#connect();
+    this.#setState('standby');
+    // Connect only while this hub owns `upstream`: in a cluster one replica at a time does,
+    // so the cloud sees one connection per edge device, as it requires.
+    this.#unhold = this.#hub.holdEndpoint(upstreamStream, {
+      granted: () => this.#onOwned(),
+      lost: () => this.#onDisowned(),
+    });
+  }
+
+  #onOwned(): void {
+    if (this.#owned || this.#closed) return;
+    this.#owned = true;
+    if (!this.#attempt && this.#retryTimer === undefined) this.#connect();
+  }
+
+  /** Another replica delivers `upstream` now: drop the connection and wait to own it again. */
+  #onDisowned(): void {
+    if (!this.#owned || this.#closed) return;
+    this.#owned = false;
+    this.#timers.clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    this.#nextAttemptAtMs = undefined;
+    const attempt = this.#attempt;
+    this.#attempt = undefined;
+    if (attempt) {
+      this.#release(attempt);
+      attempt.client.end(true);
+    }
+    this.#log('info', 'another replica delivers upstream now; standing by');
+    this.#setState('standby');
   }
 
   /** Stops for good: unacknowledged messages stay in the hub's store for the next start. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#unhold?.();
     this.#timers.clearTimeout(this.#retryTimer);
     this.#nextAttemptAtMs = undefined;
     const attempt = this.#attempt;
@@ -281,7 +316,7 @@ export class UpstreamConnector {
     this.#attempt = undefined;
     const wasConnected = attempt.sink !== undefined;
     this.#release(attempt);
-    if (this.#closed) return;
+    if (this.#closed || !this.#owned) return;
     if (attempt.renewing && attempt.error === undefined) {
       this.#log('info', 'reconnecting with a fresh SAS token');
       this.#connect();
@@ -302,7 +337,7 @@ export class UpstreamConnector {
     this.#nextAttemptAtMs = this.#clock.nowMs() + delay;
     this.#retryTimer = this.#timers.setTimeout(() => {
       this.#retryTimer = undefined;
-      if (!this.#closed) this.#connect();
+      if (!this.#closed && this.#owned) this.#connect();
     }, delay);
     this.#setState('backoff');
     // The same error on every retry of a long outage is news once.

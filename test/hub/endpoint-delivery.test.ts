@@ -10,6 +10,7 @@ import { after, test } from 'node:test';
 import { type DeliverySink, EndpointDelivery } from '../../src/hub/endpoint-delivery.js';
 import type { HubMessage } from '../../src/hub/message.js';
 import { encodeMessage } from '../../src/hub/message-codec.js';
+import { LocalOwnership } from '../../src/hub/ownership.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
 import type { Store } from '../../src/store/types.js';
 import { ManualClock } from '../../src/util/clock.js';
@@ -66,6 +67,7 @@ function delivery(
   return new EndpointDelivery({
     stream: 'module/m/in',
     store,
+    ownership: new LocalOwnership(store.checkpoints, (err) => assert.fail(String(err))),
     clock,
     windowMax,
     readBatchMax: 16,

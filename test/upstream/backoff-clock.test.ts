@@ -25,6 +25,11 @@ function emptyHub(): UpstreamHub & { attached: number } {
       hub.attached++;
       return { notify: () => {}, detach: () => {} };
     },
+    // One node: this hub owns `upstream` at once.
+    holdEndpoint: (_stream: string, holder: { granted(): void }) => {
+      holder.granted();
+      return () => {};
+    },
     queueLength: async () => 0,
     metrics: { sent: new Map<string, number>(), expired: new Map<string, number>() },
   };

@@ -78,6 +78,11 @@ export const limits = {
    * take its leases (no endpoint is delivered by two replicas at once).
    */
   clusterSelfFenceMs: 1000,
+  /**
+   * A checkpoint write that failed (store unavailable, a lease write whose answer was lost)
+   * is tried again after this; until then the endpoint's window cannot move past it.
+   */
+  checkpointRetryMs: 500,
   /** How often TTL expiry is swept. */
   expirySweepIntervalMs: 1000,
   /** Default cap of the embedded store on disk (LMDB map size); the disk itself may fill first. */

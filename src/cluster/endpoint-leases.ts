@@ -97,7 +97,7 @@ export class EndpointLeases extends EventEmitter implements EndpointOwnership {
     return this.#enqueue(s, () => this.#release(stream, s, checkpoint));
   }
 
-  async save(stream: string, checkpoint: number): Promise<void> {
+  async save(stream: string, checkpoint: number, retry = true): Promise<void> {
     const s = this.#state(stream);
     const held = s.held;
     if (!held || this.#o.membership.fenced) throw lost(stream);
@@ -109,6 +109,16 @@ export class EndpointLeases extends EventEmitter implements EndpointOwnership {
       if (s.held === held) s.held = { revision, checkpoint };
     } catch (err) {
       if (!isTandemError(err, 'TANDEM_E_STORE_CONFLICT')) throw err;
+      // An earlier write whose answer was lost (a timeout while the store moved) may be what
+      // changed the revision: if the key still names this process, the lease is still ours.
+      const entry = await this.#o.kv.get(leaseKey(stream));
+      const current = entry ? decodeJson<LeaseValue>(entry.value) : undefined;
+      const me = this.#o.membership.me;
+      const ours = current?.replica === me.replica && current.incarnation === me.incarnation;
+      if (retry && entry && ours && s.held === held) {
+        s.held = { revision: entry.revision, checkpoint: current.checkpoint };
+        return this.save(stream, checkpoint, false);
+      }
       this.#lose(stream, s, 'its checkpoint write lost the compare-and-set');
       throw lost(stream);
     }

@@ -318,12 +318,12 @@ export class EndpointDelivery {
     }
   }
 
-  #scheduleFlush(): void {
+  #scheduleFlush(delayMs = this.#o.checkpointCoalesceMs): void {
     if (this.#flushTimer || this.#closed) return;
     this.#flushTimer = setTimeout(() => {
       this.#flushTimer = undefined;
       void this.#flush();
-    }, this.#o.checkpointCoalesceMs);
+    }, delayMs);
   }
 
   /** Writes the checkpoint, then trims what it covers; serialised so trims never overtake. */
@@ -345,6 +345,8 @@ export class EndpointDelivery {
         await this.#o.store.log.trim(this.#o.stream, seq);
       } catch (err) {
         this.#o.onError(err);
+        // Nothing else would write it: a full window waits for this checkpoint. Try again soon.
+        this.#scheduleFlush(limits.checkpointRetryMs);
       }
     });
     return this.#flushing;

@@ -74,6 +74,9 @@ export class HubCluster {
     }));
   }
 
+  /** MQTT keepalive of the lab's clients: how soon they notice a silently dead link (a cut). */
+  clientKeepaliveSec = 5;
+
   static async start(nodes = 3): Promise<HubCluster> {
     const lab = await NetLab.create({ nodes });
     try {
@@ -166,6 +169,12 @@ export class HubCluster {
     );
   }
 
+  /** Every running replica sees every running replica alive. */
+  async waitAllReady(): Promise<void> {
+    for (let i = 0; i < this.replicas.length; i++)
+      if (this.replicas[i]!.process?.running) await this.waitReady(i);
+  }
+
   async status(i: number): Promise<{ cluster?: unknown; connected: string[]; endpoints: unknown[] }> {
     const url = `http://${this.replicas[i]!.node.address}:${apiPort}/api/v1/status`;
     return (await this.lab.fetchJson(url, 2_000)) as {
@@ -226,7 +235,12 @@ export class HubCluster {
     return ClientProcess.consumer(
       this.lab,
       this.lab.clients,
-      { ...c, servers: this.servers(first), topic: `devices/${edgeDevice}/modules/filter/inputs/#` },
+      {
+        ...c,
+        servers: this.servers(first),
+        topic: `devices/${edgeDevice}/modules/filter/inputs/#`,
+        keepaliveSec: this.clientKeepaliveSec,
+      },
       moduleEndpoint,
       this.recorder,
     );

@@ -26,20 +26,11 @@ import {
   startBroker,
 } from './lib/brokers.js';
 import { closeAll, connect, subscribe } from './lib/clients.js';
-import { type Acks, Consumer, publishAll } from './lib/load.js';
+import { Consumer, IN_FLIGHT_PER_PUBLISHER, phase, type RunResult } from './lib/load.js';
 import { machineLine } from './lib/machine.js';
-import { watchdog, withTimeout } from './lib/proc.js';
-import { fmt, markdownTable, median, percentile } from './lib/stats.js';
+import { watchdog } from './lib/proc.js';
+import { fmt, markdownTable, median } from './lib/stats.js';
 
-/**
- * QoS 1 publishes each publisher keeps awaiting PUBACK. Bounded so the load is closed-loop
- * (the broker's speed sets the rate, nothing queues without limit in the client), and below
- * Tandem's ingress flow-control bound (limits.ingressPendingMessagesMax = 256), so the hub
- * never pauses a socket: what is measured is the publish path, not the back-pressure.
- */
-const IN_FLIGHT_PER_PUBLISHER = 100;
-/** A run that has not finished in this time is reported as failed (a benchmark must end). */
-const PHASE_TIMEOUT_MS = 60_000;
 const WHOLE_RUN_TIMEOUT_MS = 15 * 60_000;
 const ROUTE =
   'FROM /messages/* WHERE NOT IS_DEFINED($connectionModuleId) INTO BrokeredEndpoint("/modules/bench/inputs/in")';
@@ -58,17 +49,6 @@ const configs: readonly Config[] = [
   { payloadBytes: 1024, publishers: 10 },
 ];
 
-interface RunResult {
-  /** Delivered: messages / (first publish .. last receipt at the consumer). */
-  readonly msgsPerSec: number;
-  /** Accepted: messages / (first publish .. last PUBACK). */
-  readonly ingestPerSec: number;
-  readonly e2eP50: number;
-  readonly e2eP99: number;
-  readonly ackP50: number;
-  readonly ackP99: number;
-}
-
 function device(i: number): Participant {
   return { deviceId: `dev${i}` };
 }
@@ -81,39 +61,6 @@ function topics(broker: BrokerName): { publish: (i: number) => string; subscribe
     };
   }
   return { publish: () => 'bench/in', subscribe: 'bench/in' };
-}
-
-async function phase(
-  consumer: Consumer,
-  publishers: readonly MqttClient[],
-  topicOf: (i: number) => string,
-  count: number,
-  payloadBytes: number,
-): Promise<RunResult> {
-  const received = consumer.expect(count);
-  const acks: Acks = { latencies: [], lastAt: 0 };
-  const start = performance.now();
-  const shares = publishers.map(
-    (_, i) => Math.floor(count / publishers.length) + (i < count % publishers.length ? 1 : 0),
-  );
-  const published = Promise.all(
-    publishers.map((p, i) =>
-      publishAll(p, topicOf(i), shares[i]!, payloadBytes, acks, IN_FLIGHT_PER_PUBLISHER),
-    ),
-  );
-  const [latencies] = await withTimeout(
-    Promise.all([received, published]),
-    PHASE_TIMEOUT_MS,
-    () => `phase of ${count} messages (${consumer.received} received, ${acks.latencies.length} acknowledged)`,
-  );
-  return {
-    msgsPerSec: count / ((consumer.lastAt - start) / 1000),
-    ingestPerSec: count / ((acks.lastAt - start) / 1000),
-    e2eP50: percentile(latencies, 50),
-    e2eP99: percentile(latencies, 99),
-    ackP50: percentile(acks.latencies, 50),
-    ackP99: percentile(acks.latencies, 99),
-  };
 }
 
 async function runOnce(name: BrokerName, config: Config, messages: number): Promise<RunResult> {

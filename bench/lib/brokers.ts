@@ -25,6 +25,8 @@ export interface Participant {
 export interface Broker {
   readonly name: BrokerName;
   readonly url: string;
+  /** The broker's process id (for CPU accounting). */
+  readonly pid: number | undefined;
   /** MQTT 3.1.1, no reconnect, clean session. */
   options(who: Participant): IClientOptions;
   stop(): Promise<void>;
@@ -43,10 +45,10 @@ export interface TandemSetup {
  */
 export const tandemRoot = process.env.TANDEM_ROOT ?? repoRoot;
 /** Extra node flags for the hub process only, e.g. TANDEM_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'. */
-const hubNodeFlags = (process.env.TANDEM_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+export const hubNodeFlags = (process.env.TANDEM_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
 export const HUB_NAME = 'bench.local';
 export const EDGE_DEVICE_ID = 'edge';
-const START_TIMEOUT_MS = 30_000;
+export const START_TIMEOUT_MS = 30_000;
 const MQTT_3_1_1 = 4;
 
 function baseOptions(clientId: string): IClientOptions {
@@ -59,23 +61,90 @@ export function startBroker(name: BrokerName, tandem: TandemSetup): Promise<Brok
   return startAedes();
 }
 
-async function createIdentities(dataDir: string, who: readonly Participant[]): Promise<Map<string, string>> {
+/**
+ * Creates every participant's identity in `registry`; returns their primary keys by client
+ * id (`device` or `device/module`), for SAS tokens.
+ */
+export async function registerIdentities(
+  registry: IdentityRegistry,
+  who: readonly Participant[],
+): Promise<Map<string, string>> {
   const keys = new Map<string, string>();
+  for (const p of who) {
+    if (!(await registry.get(p.deviceId)))
+      keys.set(p.deviceId, (await registry.create(p.deviceId)).primaryKey);
+    if (p.moduleId !== undefined) {
+      const id = await registry.create(p.deviceId, p.moduleId);
+      keys.set(`${p.deviceId}/${p.moduleId}`, id.primaryKey);
+    }
+  }
+  return keys;
+}
+
+async function createIdentities(dataDir: string, who: readonly Participant[]): Promise<Map<string, string>> {
   const store = await openEmbeddedStore({ dir: storeDir(dataDir) });
   try {
-    const registry = new IdentityRegistry(store.kv);
-    for (const p of who) {
-      if (!(await registry.get(p.deviceId)))
-        keys.set(p.deviceId, (await registry.create(p.deviceId)).primaryKey);
-      if (p.moduleId !== undefined) {
-        const id = await registry.create(p.deviceId, p.moduleId);
-        keys.set(`${p.deviceId}/${p.moduleId}`, id.primaryKey);
-      }
-    }
+    return await registerIdentities(new IdentityRegistry(store.kv), who);
   } finally {
     await store.close();
   }
-  return keys;
+}
+
+/** MQTT.js options of a participant that authenticates to a Tandem hub with a SAS token. */
+export function sasOptions(keys: ReadonlyMap<string, string>, who: Participant): IClientOptions {
+  const clientId = who.moduleId === undefined ? who.deviceId : `${who.deviceId}/${who.moduleId}`;
+  const key = keys.get(clientId);
+  if (key === undefined) throw new Error(`no identity ${clientId} was created`);
+  const resourceUri = deviceResourceUri(HUB_NAME, who.deviceId, who.moduleId);
+  const password = createSasToken({ resourceUri, key, expirySec: Math.floor(Date.now() / 1000) + 3600 });
+  return { ...baseOptions(clientId), username: `${HUB_NAME}/${clientId}/?api-version=2021-04-12`, password };
+}
+
+/** Writes a manifest with these routes only (no modules) into `dir`; returns its path. */
+export async function writeRoutesManifest(dir: string, routes: Record<string, string>): Promise<string> {
+  const manifest = path.join(dir, 'manifest.json');
+  const edgeHub = { 'properties.desired': { schemaVersion: '1.1', routes } };
+  await writeFile(manifest, JSON.stringify({ modulesContent: { $edgeHub: edgeHub } }));
+  return manifest;
+}
+
+/**
+ * `tandem up` arguments single node and cluster replicas share: loopback, free ports, this
+ * benchmark's hub names, and `--no-agent`: the manifest has routes only (a manifest the agent
+ * accepts needs a full `$edgeAgent`), no module runs in any benchmark, and a cluster replica
+ * never runs the agent, so both modes run the same hub-only process.
+ */
+export function hubArgs(manifest: string, dataDir: string): string[] {
+  return [
+    ...hubNodeFlags,
+    ...nodeArgs('src/cli/run', tandemRoot),
+    'up',
+    manifest,
+    '--no-agent',
+    '--data-dir',
+    dataDir,
+    '--port',
+    '0',
+    '--plain-port',
+    '0',
+    '--host',
+    '127.0.0.1',
+    '--hub-name',
+    HUB_NAME,
+    '--device-id',
+    EDGE_DEVICE_ID,
+  ];
+}
+
+/** Waits for the hub's banner, then reads its plain MQTT port from DIR/ports.json. */
+export async function waitForHub(child: Child, dataDir: string): Promise<number> {
+  await child.waitForStdout(' is up', START_TIMEOUT_MS);
+  const ports = JSON.parse(await readFile(path.join(dataDir, 'ports.json'), 'utf8')) as {
+    pid: number;
+    mqtt: number;
+  };
+  if (ports.pid !== child.process.pid) throw new Error('ports.json is not from the hub just started');
+  return ports.mqtt;
 }
 
 async function startTandem(setup: TandemSetup): Promise<Broker> {
@@ -83,54 +152,15 @@ async function startTandem(setup: TandemSetup): Promise<Broker> {
   let child: Child | undefined;
   try {
     const keys = await createIdentities(dir, setup.participants);
-    const manifest = path.join(dir, 'manifest.json');
-    const edgeHub = { 'properties.desired': { schemaVersion: '1.1', routes: setup.routes } };
-    await writeFile(manifest, JSON.stringify({ modulesContent: { $edgeHub: edgeHub } }));
-    const args = [
-      ...hubNodeFlags,
-      ...nodeArgs('src/cli/run', tandemRoot),
-      'up',
-      manifest,
-      '--data-dir',
-      dir,
-      '--port',
-      '0',
-      '--plain-port',
-      '0',
-      '--host',
-      '127.0.0.1',
-      '--hub-name',
-      HUB_NAME,
-      '--device-id',
-      EDGE_DEVICE_ID,
-    ];
-    child = new Child('tandem', process.execPath, args);
-    await child.waitForStdout(' is up', START_TIMEOUT_MS);
-    const ports = JSON.parse(await readFile(path.join(dir, 'ports.json'), 'utf8')) as {
-      pid: number;
-      mqtt: number;
-    };
-    if (ports.pid !== child.process.pid) throw new Error('ports.json is not from the hub just started');
+    const manifest = await writeRoutesManifest(dir, setup.routes);
+    child = new Child('tandem', process.execPath, hubArgs(manifest, dir));
+    const mqttPort = await waitForHub(child, dir);
     const running = child;
     return {
       name: 'tandem',
-      url: `mqtt://127.0.0.1:${ports.mqtt}`,
-      options(who) {
-        const clientId = who.moduleId === undefined ? who.deviceId : `${who.deviceId}/${who.moduleId}`;
-        const key = keys.get(clientId);
-        if (key === undefined) throw new Error(`no identity ${clientId} was created`);
-        const resourceUri = deviceResourceUri(HUB_NAME, who.deviceId, who.moduleId);
-        const password = createSasToken({
-          resourceUri,
-          key,
-          expirySec: Math.floor(Date.now() / 1000) + 3600,
-        });
-        return {
-          ...baseOptions(clientId),
-          username: `${HUB_NAME}/${clientId}/?api-version=2021-04-12`,
-          password,
-        };
-      },
+      url: `mqtt://127.0.0.1:${mqttPort}`,
+      pid: running.process.pid,
+      options: (who) => sasOptions(keys, who),
       async stop() {
         try {
           await running.stop();
@@ -200,6 +230,7 @@ function plainBroker(name: BrokerName, port: number, child: Child, dir: string |
   return {
     name,
     url: `mqtt://127.0.0.1:${port}`,
+    pid: child.process.pid,
     options: (who) =>
       baseOptions(who.moduleId === undefined ? who.deviceId : `${who.deviceId}-${who.moduleId}`),
     async stop() {

@@ -4,6 +4,7 @@ import { TandemError } from '../errors.js';
 import { IdentityRegistry } from '../identity/registry.js';
 import { loadConfig, readPorts, storeDir } from '../runtime/data-dir.js';
 import { openEmbeddedStore } from '../store/embedded/index.js';
+import { openJetStreamStore } from '../store/jetstream/index.js';
 import { DEFAULT_DATA_DIR, parse } from './options.js';
 
 const USAGE = `Usage: tandem identity <create|list|show> [<device>[/<module>]] [options]
@@ -16,6 +17,9 @@ Options:
   --data-dir DIR          Data directory of the hub (default ${DEFAULT_DATA_DIR})
   --gateway-host HOST     GatewayHostName in connection strings (default: this host's name;
                           ':port' is added when the hub's TLS port is not 8883)
+  --cluster URLS          The registry of a cluster: nats://host:port of its JetStream servers
+                          (comma-separated); use a replica's --data-dir for the hub name
+  --cluster-prefix P      The cluster's JetStream names (default TANDEM)
   --json                  Machine-readable output
   -h, --help              Show this help
 `;
@@ -31,7 +35,13 @@ function splitId(id: string | undefined): { deviceId: string; moduleId?: string 
 export async function runIdentity(argv: string[]): Promise<number> {
   const args = parse(
     argv,
-    { 'data-dir': { type: 'string' }, 'gateway-host': { type: 'string' }, json: { type: 'boolean' } },
+    {
+      'data-dir': { type: 'string' },
+      'gateway-host': { type: 'string' },
+      json: { type: 'boolean' },
+      cluster: { type: 'string' },
+      'cluster-prefix': { type: 'string' },
+    },
     USAGE,
   );
   if (!args) return 0;
@@ -44,7 +54,19 @@ export async function runIdentity(argv: string[]): Promise<number> {
     ports?.mqtts !== undefined && ports.mqtts !== 8883 && !host.includes(':')
       ? `${host}:${ports.mqtts}`
       : host;
-  const store = await openEmbeddedStore({ dir: storeDir(dataDir) });
+  const cluster = args.values.cluster as string | undefined;
+  // A cluster's registry is replicated in JetStream: any replica's hub sees a new identity at once.
+  const store = cluster
+    ? await openJetStreamStore({
+        servers: cluster
+          .split(',')
+          .map((u) => u.trim())
+          .filter(Boolean),
+        prefix: args.values['cluster-prefix'] as string | undefined,
+        name: 'tandem-identity',
+        attach: true,
+      })
+    : await openEmbeddedStore({ dir: storeDir(dataDir) });
   try {
     const registry = new IdentityRegistry(store.kv);
     const json = args.values.json === true;

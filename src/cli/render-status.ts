@@ -153,6 +153,15 @@ export function describeUpstream(upstream: unknown, queue: number | undefined): 
   return [state, target, retry, error ? `error: ${error}` : undefined].filter(Boolean).join('  ') + q;
 }
 
+/** A cluster replica's view in one line: who it is, who is alive, what it delivers. */
+export function describeCluster(cluster: unknown): string | undefined {
+  if (cluster === null || typeof cluster !== 'object') return undefined;
+  const c = cluster as { replica?: string; fenced?: boolean; alive?: string[]; leases?: string[] };
+  const alive = c.alive?.join(',') ?? '?';
+  const leases = c.leases?.length ? c.leases.join(',') : 'none';
+  return `replica=${c.replica ?? '?'} alive=${alive} delivers=${leases}${c.fenced ? ' FENCED (store unreachable)' : ''}`;
+}
+
 function upstreamQueue(s: StatusResponse): number | undefined {
   return s.endpoints.find((e) => e.stream === 'upstream')?.queueLength;
 }
@@ -166,6 +175,8 @@ export function renderStatus(status: StatusResponse, options: RenderStatusOption
   out.push('', ...endpointLines(status.endpoints, width));
   const upstream = describeUpstream(status.upstream, upstreamQueue(status));
   if (upstream) out.push('', fit(`upstream: ${upstream}`, width));
+  const cluster = describeCluster(status.cluster);
+  if (cluster) out.push(fit(`cluster: ${cluster}`, width));
   return `${out.join('\n')}\n`;
 }
 
@@ -214,5 +225,7 @@ export function renderStatusLines(status: StatusResponse, options: { now?: Date 
   }
   const upstream = describeUpstream(status.upstream, upstreamQueue(status));
   if (upstream) lines.push(`${t} upstream ${upstream}`);
+  const cluster = describeCluster(status.cluster);
+  if (cluster) lines.push(`${t} cluster ${cluster}`);
   return lines;
 }

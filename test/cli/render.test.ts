@@ -8,7 +8,12 @@ import type { MonitorEvent, StatusResponse } from '../../src/api/types.js';
 import { renderPlan } from '../../src/cli/deploy.js';
 import { formatMonitorEvent } from '../../src/cli/monitor.js';
 import { table, useColor, visibleLength } from '../../src/cli/output.js';
-import { describeUpstream, renderStatus, renderStatusLines } from '../../src/cli/render-status.js';
+import {
+  describeCluster,
+  describeUpstream,
+  renderStatus,
+  renderStatusLines,
+} from '../../src/cli/render-status.js';
 import { moduleStatus } from '../api/stand-in-agent.js';
 import { ANSI } from './spawn.js';
 
@@ -111,6 +116,30 @@ test('describeUpstream: known fields picked out, anything else as JSON, a queue 
   );
   assert.equal(describeUpstream({ connected: false }, undefined), 'disconnected');
   assert.equal(describeUpstream({ weird: 1 }, undefined), '{"weird":1}');
+});
+
+test('a cluster replica shows who it is, the live replicas and what it delivers, in both forms', () => {
+  const cluster = { replica: 'r1', fenced: false, alive: ['r0', 'r1'], leases: ['module/f/in', 'upstream'] };
+  assert.equal(describeCluster(cluster), 'replica=r1 alive=r0,r1 delivers=module/f/in,upstream');
+  assert.equal(
+    describeCluster({ ...cluster, fenced: true, leases: [] }),
+    'replica=r1 alive=r0,r1 delivers=none FENCED (store unreachable)',
+  );
+  assert.equal(describeCluster(undefined), undefined);
+  const bare: StatusResponse = {
+    hubName: 'h',
+    edgeDeviceId: 'e',
+    ports: {},
+    connected: [],
+    endpoints: [],
+    cluster,
+  };
+  assert.match(renderStatus(bare, { width: 80, color: false }), /cluster: replica=r1 alive=r0,r1/);
+  assert.ok(
+    renderStatusLines(bare).some((l) =>
+      l.endsWith('cluster replica=r1 alive=r0,r1 delivers=module/f/in,upstream'),
+    ),
+  );
 });
 
 test('renderPlan: groups in the order they run, unchanged modules, routes', () => {

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AgentFace } from '../../src/agent/face.js';
 import { startApi } from '../../src/api/http-api.js';
+import type { ClusterOptions } from '../../src/runtime/cluster-node.js';
 import { writePorts } from '../../src/runtime/data-dir.js';
 import { type RunningNode, startNode } from '../../src/runtime/start-node.js';
 import type { ClientIdentity, HubAddress } from './clients.js';
@@ -39,6 +40,8 @@ export interface TestNodeOptions {
   readonly dataDir?: string;
   readonly storeBytesMax?: number;
   readonly log?: (level: 'info' | 'warn', message: string) => void;
+  /** Run as a cluster replica on these JetStream servers instead of the embedded store. */
+  readonly cluster?: ClusterOptions;
 }
 
 export async function startTestNode(options: TestNodeOptions = {}): Promise<TestNode> {
@@ -53,6 +56,7 @@ export async function startTestNode(options: TestNodeOptions = {}): Promise<Test
     hubName: 'test-hub.local',
     storeBytesMax: options.storeBytesMax,
     log: options.log,
+    cluster: options.cluster,
   });
   return {
     node,

@@ -17,10 +17,10 @@
  *   kv-cas.ts         compare-and-set              bucket-watcher.ts  watches that outlive their consumer
  *   follower.ts       ordered consumers            failures.ts, retry.ts  errors, riding out elections
  */
-import { jetstream } from '@nats-io/jetstream';
+import { type JetStreamManager, jetstream } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { assert } from '../../errors.js';
+import { assert, TandemError } from '../../errors.js';
 import { limits } from '../../limits.js';
 import type { Checkpoints, MessageLog, Store, WatchableKeyValue } from '../types.js';
 import { Appender, type AppendStats } from './appender.js';
@@ -52,6 +52,12 @@ export interface JetStreamStoreOptions {
   readonly replicas?: number;
   /** Cap of the message log stream (max_bytes, discard new); appends past it: TANDEM_E_STORE_FULL. */
   readonly storeBytesMax?: number;
+  /**
+   * Use the streams as the hub replicas made them, changing nothing (tools such as
+   * `tandem identity --cluster`): an open never alters the cluster's replication or size.
+   * Fails with TANDEM_E_STORE when the cluster has no Tandem store under this prefix.
+   */
+  readonly attach?: boolean;
   /** Connection name (the replica id), shown by the server. */
   readonly name?: string;
   readonly log?: StoreLog;
@@ -177,15 +183,35 @@ interface Opening {
   readonly log: StoreLog;
 }
 
+async function requireStreams(
+  jsm: JetStreamManager,
+  streams: readonly string[],
+  prefix?: string,
+): Promise<void> {
+  for (const stream of streams) {
+    try {
+      await jsm.streams.info(stream);
+    } catch (err) {
+      throw new TandemError(
+        'TANDEM_E_STORE',
+        `no Tandem cluster store under prefix ${prefix ?? 'TANDEM'} (stream ${stream}): start a hub replica first`,
+        { cause: err },
+      );
+    }
+  }
+}
+
 /** Creates or checks the log stream and the three buckets; binds the buckets. */
 async function openStreams({ nc, names, replicas, o, log }: Opening) {
   const jsm = await requireJetStream(nc, o.servers);
   const js = jetstream(nc);
   const buckets = [names.kvBucket, names.trimBucket, names.checkpointBucket];
-  await Promise.all([
-    ensureStream(jsm, logStreamConfig(names, replicas, o.storeBytesMax), log),
-    ...buckets.map((b) => ensureStream(jsm, bucketStreamConfig(b, replicas), log)),
-  ]);
+  if (o.attach) await requireStreams(jsm, [names.log, ...buckets.map((b) => `KV_${b}`)], o.prefix);
+  else
+    await Promise.all([
+      ensureStream(jsm, logStreamConfig(names, replicas, o.storeBytesMax), log),
+      ...buckets.map((b) => ensureStream(jsm, bucketStreamConfig(b, replicas), log)),
+    ]);
   const kvm = new Kvm(js);
   const [kv, trim, checkpoint] = await Promise.all(
     buckets.map(async (name): Promise<Bucket> => ({ name, kv: await kvm.open(name), js, jsm, log })),

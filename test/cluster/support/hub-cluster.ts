@@ -297,7 +297,7 @@ export class HubCluster {
   async #openRegistry(): Promise<void> {
     this.#admin = await openJetStreamStore({
       servers: this.nats.clientUrls,
-      replicas: 3,
+      attach: true,
       name: 'test-admin',
     });
     this.#registry = new IdentityRegistry(this.#admin.kv);

@@ -17,8 +17,9 @@
  *
  * Beyond hub-throughput's figures: for the cluster modes, messages per replicated append
  * (measured messages / JetStream messages added to the log stream during the measured
- * phase), and for every mode the cores each group of processes kept busy meanwhile (from
- * /proc), since on a small machine the servers, the hub and the load share the CPUs.
+ * phase), and for every mode the cores each group of processes kept busy meanwhile and its
+ * CPU time per message (from /proc), since on a small machine the servers, the hub and the
+ * load share the CPUs; 'other' is the rest of the machine, to see a noisy neighbour.
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
@@ -266,6 +267,7 @@ function printCpuTable(
   med: (mode: Mode, p: number, pick: (r: Result) => number) => number,
 ): void {
   const roles = ['hub', 'nats', 'clients'];
+  // 'other' is what else ran on the machine meanwhile; it is not in the total.
   const sum = (x: Record<string, number>): number => roles.reduce((s, role) => s + (x[role] ?? 0), 0);
   const rows = publishers.flatMap((p) =>
     names.map((mode) => {
@@ -283,7 +285,11 @@ function printCpuTable(
         ),
         fmt(med(mode, p, (r) => sum(r.usPerMsg))),
       ];
-      return [String(p), mode, ...cells, ...total];
+      const other = fmt(
+        med(mode, p, (r) => r.cores.other ?? Number.NaN),
+        2,
+      );
+      return [String(p), mode, ...cells, ...total, other];
     }),
   );
   const headers = [
@@ -297,6 +303,7 @@ function printCpuTable(
     'clients µs/msg',
     'total cores',
     'total µs/msg',
+    'other processes cores',
   ];
   process.stdout.write(`\n${markdownTable(headers, rows, 2)}\n`);
 }

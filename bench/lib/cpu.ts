@@ -31,11 +31,31 @@ export function ownCpuSeconds(): number {
 /** Groups of processes by role, e.g. { hub: [pid], nats: [pid, pid, pid] }. */
 export type PidGroups = Record<string, readonly (number | undefined)[]>;
 
-/** CPU seconds per group (and 'clients' for this process) at one moment. */
+/**
+ * Busy CPU seconds of the whole machine so far (all cores; idle and iowait excluded), from
+ * /proc/stat; NaN when it cannot be read.
+ */
+export function machineCpuSeconds(): number {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
+    const [, ...ticks] = line.trim().split(/\s+/);
+    const [user, nice, system, , , irq, softirq, steal] = ticks.map(Number);
+    return (user! + nice! + system! + irq! + softirq! + steal!) / TICKS_PER_SEC;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/**
+ * CPU seconds per group, 'clients' for this process and 'other' for everything else on the
+ * machine (another job on a shared box shows there), at one moment.
+ */
 export function cpuSnapshot(groups: PidGroups): Record<string, number> {
   const out: Record<string, number> = { clients: ownCpuSeconds() };
   for (const [role, pids] of Object.entries(groups))
     out[role] = pids.reduce<number>((sum, pid) => sum + cpuSeconds(pid), 0);
+  const ours = Object.values(out).reduce((a, b) => a + b, 0);
+  out.other = machineCpuSeconds() - ours;
   return out;
 }
 

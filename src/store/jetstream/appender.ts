@@ -4,10 +4,9 @@
  * message, so one replicated write carries many appends, and an append's items, being in
  * one message, are stored all or none.
  *
- * A few flushes may be in flight at once (limits.jetstreamFlushesInflightMax): publishes
- * pipelined on one connection reach the stream leader in the order sent and get increasing
- * stream sequences, so seqs still increase in call order, while a slow acknowledgement does
- * not hold every appender up. A flush starts at the end of the event-loop turn in which
+ * Flushes in flight are bounded by limits.jetstreamFlushesInflightMax, which is 1: pipelined
+ * publishes keep their order only while nothing is lost, and a batch retried after its
+ * server died must not be overtaken by a later one (see the limit). A flush starts at the end of the event-loop turn in which
  * appends were queued (setImmediate), so appends issued together go together.
  *
  * Failures:
@@ -19,9 +18,7 @@
  *   duplicate window covers the retries), until the oldest append of the flush has waited
  *   limits.jetstreamAppendTimeoutMs; then TANDEM_E_STORE (the batch may still have been stored:
  *   the hub withholds the PUBACK and the client sends again, at least once). While a flush
- *   retries, no new flush starts, so a batch sent later cannot overtake it in the common case.
- *   (If an earlier batch was lost while a later one got through, their seqs are not in call
- *   order; only appends that were in flight together can see that.)
+ *   retries, no new flush starts, so a batch sent later cannot overtake it.
  */
 import { randomUUID } from 'node:crypto';
 import { TandemError } from '../../errors.js';

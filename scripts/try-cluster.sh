@@ -7,7 +7,8 @@
 #   bash scripts/try-cluster.sh --check    # kills the replica the module uses, checks nothing
 #                                          # acknowledged was lost, stops (used by the tests)
 # Environment: TANDEM_TRY_PORT (default 14200: ports PORT..PORT+59 are used),
-#              TANDEM_TRY_DIR (default: a new temporary directory, removed at the end).
+#              TANDEM_TRY_DIR (default: a new temporary directory, removed at the end),
+#              TANDEM_SKIP_BUILD=1 (use dist/ as it is).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,7 +19,8 @@ dir=${TANDEM_TRY_DIR:-$(mktemp -d -t tandem-try-cluster-XXXXXX)}
 keep_dir=${TANDEM_TRY_DIR:+yes}
 nats_bin=$(command -v nats-server || echo /usr/sbin/nats-server)
 [ -x "$nats_bin" ] || { echo "nats-server is needed: apt-get install nats-server" >&2; exit 1; }
-bash scripts/ensure-built.sh >&2
+# Tests run it from a built tree while other tests run: rebuilding dist/ under them would break them.
+[ -n "${TANDEM_SKIP_BUILD:-}" ] || bash scripts/ensure-built.sh >&2
 
 pids=()
 cleanup() {

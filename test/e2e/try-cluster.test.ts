@@ -14,7 +14,7 @@ test('scripts/try-cluster.sh --check: a replica dies, the example device and mod
   // Sixty ports from a base derived from the pid, clear of the ephemeral range.
   const base = 20_000 + (process.pid % 150) * 60;
   const child = spawn('bash', [path.join(repoRoot, 'scripts/try-cluster.sh'), '--check'], {
-    env: { ...process.env, TANDEM_TRY_PORT: String(base) },
+    env: { ...process.env, TANDEM_TRY_PORT: String(base), TANDEM_SKIP_BUILD: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -137,14 +137,14 @@ export class Appender {
     const expired = Date.now() - limits.jetstreamAppendTimeoutMs;
     const appends: Queued[] = [];
     let n = 0;
+    if (this.#queue.length > 0 && this.#queue[0]!.enqueuedMs < expired) {
+      this.#failQueued(
+        new TandemError('TANDEM_E_STORE', 'log append: the JetStream log did not answer in time'),
+      );
+      return undefined;
+    }
     for (; n < this.#queue.length; n++) {
       const next = this.#queue[n]!;
-      if (next.enqueuedMs < expired) {
-        next.reject(
-          new TandemError('TANDEM_E_STORE', 'log append: the JetStream log did not answer in time'),
-        );
-        continue;
-      }
       const fits = frame.bytes + frame.growthOf(next.items) <= max;
       if (appends.length > 0 && (!fits || frame.itemCount + next.items.length > frameItemsMax)) break;
       frame.add(next.items);
@@ -171,10 +171,22 @@ export class Appender {
     } catch (err) {
       const error = toStoreError(err, 'log append');
       for (const a of appends) a.reject(error);
+      this.#failQueued(error);
     } finally {
       this.#inflight--;
       this.#pump();
     }
+  }
+
+  /**
+   * Fails every queued append. They were issued after the one that failed, perhaps by the
+   * same sender: storing them would put that sender's later messages before the failed one,
+   * which the sender (given no PUBACK) sends again after them (G2). So all of them fail too,
+   * and are sent again, in order.
+   */
+  #failQueued(error: TandemError): void {
+    const queued = this.#queue.splice(0, this.#queue.length);
+    for (const a of queued) a.reject(error);
   }
 
   async #publish(frame: Uint8Array, msgId: string, deadline: number): Promise<number> {

@@ -37,7 +37,7 @@ import { LogView } from './log-view.js';
 import { JetStreamLog } from './message-log.js';
 import { Purger } from './purger.js';
 import { bucketStreamConfig, ensureStream, logStreamConfig, type StoreNames, storeNames } from './streams.js';
-import { catchUp, startTailer } from './tailer.js';
+import { catchUp, guardTailer, startTailer } from './tailer.js';
 import { Trims } from './trims.js';
 
 export type { StoreLog } from './connection.js';
@@ -260,7 +260,14 @@ async function assemble(opening: Opening): Promise<JetStreamStore> {
   const reader = new LogReader(jsm, names.log, view, log);
   const watchers = new Set<{ stop(): Promise<void> }>();
   const check = store.check;
-  store.parts = { appender, reader, view, trims, purger, stopTailer: () => tailer.stop(), watchers };
+  const guard = guardTailer(tailer, {
+    start: () => startTailer(js, names.log, view, frameBytesMax(), log),
+    view,
+    lastSeq: async () => (await jsm.streams.info(names.log)).state.last_seq,
+    alive,
+    log,
+  });
+  store.parts = { appender, reader, view, trims, purger, stopTailer: () => guard.stop(), watchers };
   store.log = new JetStreamLog({ appender, reader, view, trims, check });
   store.kv = new JetStreamKeyValue({ bucket: kv, check, alive, watchers });
   store.checkpoints = new JetStreamCheckpoints({ bucket: checkpoint, check });

@@ -64,3 +64,67 @@ export function catchUp(view: LogView, lastSeq: number, tailer: Follower): Promi
     void tailer.ended().then(() => fail('the log tailer ended while reading the log'));
   });
 }
+
+export interface TailerGuardOptions {
+  /** Starts a tailer reading from `view.readable + 1`. */
+  readonly start: () => Promise<Follower>;
+  readonly view: LogView;
+  /** The log stream's last sequence now (one JetStream API call). */
+  readonly lastSeq: () => Promise<number>;
+  readonly alive: () => boolean;
+  readonly log: StoreLog;
+}
+
+/**
+ * Keeps a tailer running for as long as the store is open. An ordered consumer recreates
+ * itself after most failures, but when the server it lived on dies it can end, or stay
+ * silent, and then nothing here would see another replica's appends (and our own would
+ * wait for the tailer): so a tailer that ended, or that has not moved while the stream has
+ * more, is replaced by a new one from where the view stands.
+ */
+export function guardTailer(first: Follower, o: TailerGuardOptions): { stop(): Promise<void> } {
+  let current = first;
+  let stopped = false;
+  let seen = o.view.readable;
+  let seenAtMs = Date.now();
+  const replace = async (why: string): Promise<void> => {
+    if (stopped || !o.alive()) return;
+    o.log('warn', `store: the log tailer ${why}; starting a new one at ${o.view.readable + 1}`);
+    await current.stop().catch(() => {});
+    try {
+      current = await o.start();
+      watchEnd(current);
+    } catch (err) {
+      o.log('warn', `store: restarting the log tailer failed: ${String(err)}`);
+    }
+    seenAtMs = Date.now();
+  };
+  const watchEnd = (f: Follower): void => {
+    void f.ended().then(() => {
+      if (f === current && !f.stopped)
+        setTimeout(() => void replace('ended'), limits.jetstreamWatchRestartMs);
+    });
+  };
+  watchEnd(first);
+  const timer = setInterval(() => {
+    if (o.view.readable !== seen) {
+      seen = o.view.readable;
+      seenAtMs = Date.now();
+      return;
+    }
+    if (Date.now() - seenAtMs < limits.jetstreamPullExpiresMs * 2) return;
+    seenAtMs = Date.now();
+    void o.lastSeq().then(
+      (last) => (last > o.view.readable ? replace(`stalled at ${o.view.readable} of ${last}`) : undefined),
+      () => {},
+    );
+  }, limits.jetstreamPullExpiresMs);
+  timer.unref();
+  return {
+    stop: async () => {
+      stopped = true;
+      clearInterval(timer);
+      await current.stop();
+    },
+  };
+}

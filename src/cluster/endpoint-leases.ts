@@ -177,6 +177,10 @@ export class EndpointLeases extends EventEmitter implements EndpointOwnership {
     const current = entry ? decodeJson<LeaseValue>(entry.value) : undefined;
     const decision = decideLease(current, this.#o.membership.me, (r, i) => this.#o.membership.isAlive(r, i));
     if (decision.kind === 'wait') return;
+    // Taking it from a holder believed dead: check that belief against the store itself.
+    if (decision.kind === 'take' && current?.replica && current.incarnation) {
+      if (!(await this.#o.membership.stillDead(current.replica, current.incarnation))) return;
+    }
     const checkpoint = decision.kind === 'create' ? 0 : decision.checkpoint;
     let revision: number;
     try {

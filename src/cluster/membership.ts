@@ -43,8 +43,8 @@ export class Membership extends EventEmitter {
   readonly #startedAtMs: number;
   /** Overdue replicas being confirmed by a fresh read. */
   readonly #checking = new Set<string>();
-  /** Replicas confirmed dead; their leases may be taken. */
-  readonly #dead = new Set<string>();
+  /** Replicas confirmed dead, with the revision of their last heartbeat then; their leases may be taken. */
+  readonly #dead = new Map<string, number>();
   #wasFenced = true;
   #timer: NodeJS.Timeout | undefined;
   #checkTimer: NodeJS.Timeout | undefined;
@@ -86,6 +86,24 @@ export class Membership extends EventEmitter {
     if (replica === this.me.replica && incarnation === this.me.incarnation) return !this.fenced;
     const current = this.#view.incarnationOf(replica);
     return current === incarnation && !this.#dead.has(replica);
+  }
+
+  /**
+   * Asked right before taking a lease from `replica`: is it still dead? A fresh read of its
+   * member key decides, because a death confirmed earlier may be stale when this replica's
+   * watch stopped bringing news (its server died): a newer heartbeat of the same process
+   * means it lives, and its lease must not be taken.
+   */
+  async stillDead(replica: string, incarnation: string): Promise<boolean> {
+    const entry = await this.#o.kv.get(memberKey(replica));
+    if (!entry) return true;
+    const value = decodeJson<MemberValue>(entry.value);
+    if (!value || value.incarnation !== incarnation) return true; // replaced by a newer process
+    const confirmedAt = this.#dead.get(replica);
+    if (confirmedAt !== undefined && entry.revision <= confirmedAt) return true;
+    this.#view.observe(value, entry.revision, this.#clock.nowMs());
+    if (this.#dead.delete(replica)) this.#o.log?.('info', `replica ${replica} is back`);
+    return false;
   }
 
   /** Replicas seen alive now (this one included while not fenced). */
@@ -183,7 +201,7 @@ export class Membership extends EventEmitter {
         if (value) this.#view.observe(value, entry.revision, this.#clock.nowMs());
         return;
       }
-      this.#dead.add(replica);
+      this.#dead.set(replica, entry?.revision ?? 0);
       this.#o.log?.('info', `replica ${replica} is dead (no heartbeat for ${this.#ttlMs} ms)`);
       this.emit('dead', replica);
     } catch {

@@ -96,7 +96,10 @@ export class Membership extends EventEmitter {
    */
   async stillDead(replica: string, incarnation: string): Promise<boolean> {
     const entry = await this.#o.kv.get(memberKey(replica));
-    if (!entry) return true;
+    // A missing key proves nothing here: a replica that leaves cleanly releases its leases
+    // first (they read as released, never as held), and a read that finds nothing may come
+    // from a store still electing its leader. Only a newer process or an old heartbeat proves it.
+    if (!entry) return false;
     const value = decodeJson<MemberValue>(entry.value);
     if (!value || value.incarnation !== incarnation) return true; // replaced by a newer process
     const confirmedAt = this.#dead.get(replica);

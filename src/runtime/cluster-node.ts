@@ -54,8 +54,9 @@ export async function joinCluster(
   try {
     const facts = await probeNatsServer(store.connection, { monitorUrl: o.monitorUrl, replicas });
     const assessment = assessServer(facts);
+    const guarantees = assessmentLines(assessment);
     // Said plainly at every start: what this server lets Tandem promise, and what not.
-    for (const line of assessmentLines(assessment)) extra.log('info', `nats-server: ${line}`);
+    for (const line of guarantees) extra.log('info', `nats-server: ${line}`);
     const refusal = refusalError(assessment);
     if (refusal) throw refusal;
     const coordination = await startCoordination({
@@ -65,7 +66,6 @@ export async function joinCluster(
       log: extra.log,
       timing: o.timing,
     });
-    const guarantees = assessmentLines(assessment);
     return {
       store,
       coordination,

@@ -12,6 +12,7 @@ import { after, before, test } from 'node:test';
 import type { MonitorEvent, StatusResponse } from '../../src/api/types.js';
 import { connectClient, telemetryTopic } from '../support/clients.js';
 import { startAgentApi, startTestNode, type TestApi, type TestNode } from '../support/node.js';
+import { waitFor } from '../support/wait.js';
 import { processModule, testManifest } from './manifests.js';
 import { moduleStatus, StandInAgent } from './stand-in-agent.js';
 
@@ -211,7 +212,10 @@ test('monitor: NDJSON per routed message, text or base64 bodies, filter, listene
   filtered.abort();
   await otherDone;
   assert.equal(otherText, '', 'a filter for someone else sees none of these');
-  await waitFor(() => t.node.hub.events.listenerCount('routed') === listenersBefore);
+  await waitFor(
+    'the monitor to stop listening',
+    () => t.node.hub.events.listenerCount('routed') === listenersBefore,
+  );
 });
 
 test('monitor filter: messages from a device or to a module', async () => {
@@ -235,11 +239,3 @@ test('closing the API ends open streams', async () => {
   assert.ok(Date.now() - started < 2000, 'close did not wait for the stream');
   await readLines(res, () => false).catch(() => []);
 });
-
-async function waitFor(cond: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

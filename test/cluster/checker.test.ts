@@ -9,7 +9,7 @@ import {
   HistoryRecorder,
   type Lease,
   type SentMessage,
-} from './support/checker.js';
+} from '../support/checker.js';
 
 const routing = { d1: ['filter/input1', 'upstream'], d2: ['upstream'] };
 

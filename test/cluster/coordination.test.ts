@@ -12,7 +12,7 @@ import { type Coordination, startCoordination } from '../../src/cluster/index.js
 import { isTandemError } from '../../src/errors.js';
 import { type JetStreamStore, openJetStreamStore } from '../../src/store/jetstream/index.js';
 import { type NatsServerHandle, startNatsServer } from '../support/nats-server.js';
-import { waitFor } from '../upstream/support/wait.js';
+import { waitFor } from '../support/wait.js';
 
 const timing = { heartbeatMs: 50, memberTtlMs: 400, selfFenceMs: 250 };
 let dir: string;

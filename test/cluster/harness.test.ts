@@ -9,14 +9,14 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { jetstream, jetstreamManager, type StreamInfo } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { assertHolds, check, HistoryRecorder } from './support/checker.js';
+import { assertHolds, check, HistoryRecorder } from '../support/checker.js';
+import { waitFor } from '../support/wait.js';
 import { ClientProcess, type ServerAddress } from './support/client-process.js';
 import { etcNetns } from './support/lab-cleanup.js';
 import { runCommand } from './support/lab-process.js';
 import { mqttPort, NsMosquitto } from './support/mosquitto-ns.js';
 import { clientPort, NatsCluster } from './support/nats-cluster.js';
 import { type LabNs, NetLab } from './support/netns.js';
-import { waitFor } from './support/wait.js';
 
 /** Alive and not a zombie (a killed grandchild may wait for a reaper that is not us). */
 function alive(pid: number): boolean {

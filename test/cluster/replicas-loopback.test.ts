@@ -14,7 +14,7 @@ import type { MqttClient } from 'mqtt';
 import { connectClient } from '../support/clients.js';
 import { type NatsServerHandle, startNatsServer } from '../support/nats-server.js';
 import { startTestNode, type TestNode } from '../support/node.js';
-import { waitFor } from '../upstream/support/wait.js';
+import { waitFor } from '../support/wait.js';
 
 const routes = {
   toFilter:

@@ -13,7 +13,7 @@ import type { ModuleStatus } from '../../src/agent/face.js';
 import type { HubMessage } from '../../src/hub/message.js';
 import { type AgentTestNode, demoDir, demoManifest, startAgentNode } from '../support/demo.js';
 import { runTandem } from '../support/process-node.js';
-import { waitFor } from '../upstream/support/wait.js';
+import { waitFor } from '../support/wait.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: tests edit manifests freely, as JSON
 type Json = Record<string, any>;

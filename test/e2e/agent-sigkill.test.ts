@@ -12,7 +12,7 @@ import type { ModuleStatus } from '../../src/agent/face.js';
 import { markedProcesses } from '../../src/agent/orphans.js';
 import { demoManifest } from '../support/demo.js';
 import { HubProcess, runTandem } from '../support/process-node.js';
-import { waitFor } from '../upstream/support/wait.js';
+import { waitFor } from '../support/wait.js';
 
 let dir: string;
 let hub: HubProcess;

@@ -7,9 +7,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { type AgentTestNode, demoManifest, seqs, startAgentNode } from '../support/demo.js';
+import { waitFor } from '../support/wait.js';
 import { CloudSubscriber } from '../upstream/support/cloud.js';
 import { Mosquitto } from '../upstream/support/mosquitto.js';
-import { waitFor } from '../upstream/support/wait.js';
 
 let cloud: Mosquitto;
 let subscriber: CloudSubscriber;

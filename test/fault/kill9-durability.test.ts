@@ -11,10 +11,11 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import mqtt, { type MqttClient } from 'mqtt';
 import { limits } from '../../src/limits.js';
-import { GuaranteeChecker } from '../support/checker.js';
+import { check, HistoryRecorder, summarize } from '../support/checker.js';
 import { clientOptions, type HubAddress } from '../support/clients.js';
 import { manifestWithRoutes } from '../support/node.js';
 import { type HubPorts, HubProcess, keyFromConnectionString } from '../support/process-node.js';
+import { waitFor } from '../support/wait.js';
 
 const CRASHES = 3;
 const ACKS_PER_ROUND = 2500;
@@ -31,11 +32,10 @@ class Publisher {
   #seq = 0;
   #client: MqttClient | undefined;
   #stopped = false;
-  #onAck: (() => void) | undefined;
   constructor(
     readonly hub: () => HubAddress,
     readonly key: string,
-    readonly checker: GuaranteeChecker,
+    readonly recorder: HistoryRecorder,
   ) {}
 
   start(): void {
@@ -57,8 +57,7 @@ class Publisher {
         client.publish('devices/dev1/messages/events/', JSON.stringify({ seq }), { qos: 1 }, (err) => {
           inflight--;
           if (!err && client === this.#client) {
-            this.checker.ack('dev1', seq);
-            this.#onAck?.();
+            this.recorder.acked('dev1', seq);
           }
           pump();
         });
@@ -75,21 +74,11 @@ class Publisher {
 
   /** Resolves once the total acknowledged count reaches `n`. */
   waitForAcks(n: number): Promise<void> {
-    return new Promise((resolve) => {
-      const check = (): void => {
-        if (this.checker.ackedCount() >= n) {
-          this.#onAck = undefined;
-          resolve();
-        }
-      };
-      this.#onAck = check;
-      check();
-    });
+    return waitFor(`${n} acknowledged messages`, () => this.recorder.ackedCount() >= n, 120_000);
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
-    this.#onAck = undefined;
     await this.#client?.endAsync();
   }
 }
@@ -110,7 +99,8 @@ test('every acknowledged message survives SIGKILL of the hub, in order', { timeo
   );
   let ports: HubPorts = await hub.start(manifest);
   const address = (): HubAddress => ({ hubName: 'test-hub.local', port: ports.mqtt });
-  const checker = new GuaranteeChecker();
+  const recorder = new HistoryRecorder();
+  const routing = { dev1: [ENDPOINT] };
 
   const consumer = mqtt.connect(`mqtt://127.0.0.1:${ports.mqtt}`, {
     ...clientOptions(address(), { deviceId: 'edge1', moduleId: 'sink', primaryKey: sinkKey }),
@@ -120,10 +110,10 @@ test('every acknowledged message survives SIGKILL of the hub, in order', { timeo
   consumer.on('error', () => {});
   consumer.on('connect', () => consumer.subscribe('devices/edge1/modules/sink/inputs/#', { qos: 1 }));
   consumer.on('message', (_topic, payload) =>
-    checker.receive(ENDPOINT, 'dev1', (JSON.parse(payload.toString()) as { seq: number }).seq),
+    recorder.arrived(ENDPOINT, 'dev1', (JSON.parse(payload.toString()) as { seq: number }).seq),
   );
 
-  const publisher = new Publisher(address, devKey, checker);
+  const publisher = new Publisher(address, devKey, recorder);
   publisher.start();
   try {
     for (let round = 1; round <= CRASHES; round++) {
@@ -133,17 +123,23 @@ test('every acknowledged message survives SIGKILL of the hub, in order', { timeo
     }
     await publisher.waitForAcks((CRASHES + 1) * ACKS_PER_ROUND);
     await publisher.stop();
-    await checker.waitForAll([ENDPOINT], 60_000);
-    const report = checker.report([ENDPOINT]);
-    console.log(
-      `kill -9 x${CRASHES}: acked ${report.acked}, received ${report.received}, repeats ${report.repeats}`,
+    await waitFor(
+      'every acknowledged message at the endpoint',
+      () => check(recorder.history(), routing).totals.missing === 0,
+      60_000,
+      () => summarize(check(recorder.history(), routing)),
     );
-    assert.deepEqual(report.missing, []);
-    assert.deepEqual(report.orderViolations, []);
-    assert.ok(report.acked >= (CRASHES + 1) * ACKS_PER_ROUND);
+    const report = check(recorder.history(), routing);
+    const at = report.endpoints[0]!;
+    console.log(
+      `kill -9 x${CRASHES}: acked ${report.totals.acked}, received ${at.arrivals}, repeats ${at.repeats}`,
+    );
+    assert.deepEqual(at.missing, []);
+    assert.deepEqual(at.orderViolations, []);
+    assert.ok(report.totals.acked >= (CRASHES + 1) * ACKS_PER_ROUND);
     assert.ok(
-      report.repeats <= CRASHES * limits.inflightWindowMessagesMax,
-      `${report.repeats} repeats exceed ${CRASHES} crashes x window ${limits.inflightWindowMessagesMax}`,
+      at.repeats <= CRASHES * limits.inflightWindowMessagesMax,
+      `${at.repeats} repeats exceed ${CRASHES} crashes x window ${limits.inflightWindowMessagesMax}`,
     );
   } finally {
     await publisher.stop();

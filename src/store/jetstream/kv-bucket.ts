@@ -55,43 +55,16 @@ function lastPerKey(bucket: string) {
   return { filter_subjects: `$KV.${bucket}.>`, deliver_policy: DeliverPolicy.LastPerSubject };
 }
 
-/** Live entries of the bucket (deleted keys left out), in no particular order. */
+/** Live entries of the bucket (deleted keys left out), in no particular order: a watch's first part. */
 export async function scanBucket(b: Bucket): Promise<RawEntry[]> {
   const entries = new Map<string, RawEntry>();
-  let seen = 0;
-  let total = Number.POSITIVE_INFINITY;
-  let complete = false;
-  let done: () => void = () => undefined;
-  const finished = new Promise<void>((resolve) => {
-    done = () => {
-      complete = true;
-      resolve();
-    };
+  const follower = await watchBucket(b, (e, initial) => {
+    if (!initial) return;
+    // A key written during the scan comes again, later: the last word counts.
+    if (e.value === undefined) entries.delete(e.key);
+    else entries.set(e.key, e);
   });
-  const follower = await Follower.start(b.js, {
-    stream: kvStreamName(b.name),
-    consumer: lastPerKey(b.name),
-    log: b.log,
-    onMessage: (m) => {
-      const e = toRawEntry(b.name, m);
-      // A key written during the scan comes again, later: the last word counts.
-      if (e.value === undefined) entries.delete(e.key);
-      else if (isStoreKey(e.key)) entries.set(e.key, e);
-      seen++;
-      // Writes made during the scan may add messages; the snapshot is what existed at its start.
-      if (m.info.pending === 0 || seen >= total) done();
-    },
-  });
-  total = follower.pendingAtStart;
-  if (seen >= total) done();
-  try {
-    await Promise.race([finished, follower.ended()]);
-  } finally {
-    await follower.stop();
-  }
-  if (!complete) {
-    throw new Error(`scan of bucket ${b.name} ended after ${seen} of ${total} keys`);
-  }
+  await follower.stop();
   return [...entries.values()];
 }
 
@@ -107,6 +80,7 @@ export async function watchBucket(
   let delivered = 0;
   let initialCount = Number.POSITIVE_INFINITY;
   let initial = true;
+  const seen = new Set<string>();
   let ready: () => void = () => undefined;
   const initialDone = new Promise<void>((resolve) => {
     ready = () => {
@@ -121,8 +95,12 @@ export async function watchBucket(
     onMessage: (m) => {
       delivered++;
       const e = toRawEntry(b.name, m);
-      // A key deleted before its initial entry arrived was never seen: its delete is news to nobody.
-      if (isStoreKey(e.key) && (!initial || e.value !== undefined)) onEntry(e, initial);
+      if (isStoreKey(e.key) && (!initial || e.value !== undefined || seen.has(e.key))) {
+        // During the snapshot a delete is news only for a key whose entry already went out.
+        if (initial && e.value === undefined) seen.delete(e.key);
+        else if (initial) seen.add(e.key);
+        onEntry(e, initial);
+      }
       // Through the snapshot's count, or nothing more pending (keys written meanwhile replace theirs).
       if (initial && (delivered >= initialCount || m.info.pending === 0)) ready();
     },

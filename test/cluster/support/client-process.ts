@@ -5,7 +5,7 @@
  * dist/ (.ts files under test/ compile there; nothing else would be copied).
  */
 import { fileURLToPath } from 'node:url';
-import type { HistoryRecorder } from './checker.js';
+import type { HistoryRecorder } from '../../support/checker.js';
 import type { ConsumerConfig, PublisherConfig } from './clients/common.js';
 import type { Exit, LabProcess, NetLab, NsRef } from './netns.js';
 

@@ -8,10 +8,10 @@
  * delivery resumed. Then the whole history goes through the checker (G1-G3, leases).
  */
 import { limits } from '../../../src/limits.js';
-import { assertHolds, check, type History, summarize } from './checker.js';
+import { assertHolds, check, type History, summarize } from '../../support/checker.js';
+import { waitFor } from '../../support/wait.js';
 import type { ClientProcess } from './client-process.js';
 import { type HubCluster, moduleEndpoint, upstreamEndpoint } from './hub-cluster.js';
-import { waitFor } from './wait.js';
 
 /** How long after a fault the stall is looked for: the slowest failover (a nats leader election) fits. */
 const stallWindowMs = 30_000;

@@ -9,15 +9,15 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { IdentityRegistry } from '../../../src/identity/registry.js';
 import { type JetStreamStore, openJetStreamStore } from '../../../src/store/jetstream/index.js';
+import { HistoryRecorder, type Lease } from '../../support/checker.js';
 import { sasPassword } from '../../support/clients.js';
 import { manifestWithRoutes } from '../../support/node.js';
 import { nodeArgs } from '../../support/paths.js';
-import { HistoryRecorder, type Lease } from './checker.js';
+import { waitFor } from '../../support/wait.js';
 import { ClientProcess, type ServerAddress } from './client-process.js';
 import { mqttPort, NsMosquitto } from './mosquitto-ns.js';
 import { NatsCluster } from './nats-cluster.js';
 import { type LabNs, type LabProcess, NetLab } from './netns.js';
-import { waitFor } from './wait.js';
 
 export const hubName = 'hub.local';
 export const edgeDevice = 'edge';
@@ -148,7 +148,10 @@ export class HubCluster {
       '--status-interval',
       '0',
     ];
-    const p = this.lab.spawn(r.node, process.execPath, args, { cwd: process.cwd() });
+    // TANDEM_CLUSTER_LOGS=DIR keeps every replica's output after the lab is gone (debugging a failure).
+    const logDir = process.env.TANDEM_CLUSTER_LOGS;
+    const logFile = logDir ? path.join(logDir, `${r.name}.log`) : undefined;
+    const p = this.lab.spawn(r.node, process.execPath, args, { cwd: process.cwd(), logFile });
     r.process = p;
     p.onLine((line) => this.#onReplicaLine(r, line));
     p.onErrLine((line) => this.#onReplicaLine(r, line));

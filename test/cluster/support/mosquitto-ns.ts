@@ -6,8 +6,8 @@
 import { rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { waitFor } from '../../support/wait.js';
 import type { LabNs, LabProcess, NetLab } from './netns.js';
-import { waitFor } from './wait.js';
 
 export const mosquittoPath = '/usr/sbin/mosquitto';
 export const mqttPort = 1883;

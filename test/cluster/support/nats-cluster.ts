@@ -6,8 +6,8 @@
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { waitFor } from '../../support/wait.js';
 import type { LabNs, LabProcess, NetLab } from './netns.js';
-import { waitFor } from './wait.js';
 
 export const natsServerPath = '/usr/sbin/nats-server';
 export const clientPort = 4222;

@@ -5,9 +5,10 @@
  * and undoes the fault. At the end every acknowledged message must have reached both
  * endpoints, in order per sender, with bounded repeats and never two owners at once.
  */
+
+import { waitFor } from '../../support/wait.js';
 import { drainAndCheck, figuresAfter, formatFigures, waitForRecovery } from './failover.js';
 import { HubCluster, moduleEndpoint } from './hub-cluster.js';
-import { waitFor } from './wait.js';
 
 export interface Fault {
   /** Injects the fault on the node of replica `victim`; resolves with when it happened. */

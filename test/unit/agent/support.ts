@@ -2,11 +2,11 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { readProcStat } from '../../../src/agent/proc-group.js';
 import type { ModuleLaunch } from '../../../src/agent/supervisor-types.js';
 import type { HealthCheck, RestartPolicy } from '../../../src/core/manifest/deployment.js';
 import { repoRoot } from '../../support/paths.js';
+import { waitFor } from '../../support/wait.js';
 
 export const fixture = (name: string): string => path.join(repoRoot, 'test/fixtures/modules', name);
 
@@ -57,19 +57,7 @@ export async function isAlive(pid: number): Promise<boolean> {
   return st !== undefined && st.state !== 'Z';
 }
 
-/** Polls `check` until it holds, every 20 ms, failing after `timeoutMs` with `what`. */
-export async function waitFor(
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 10_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
+export { waitFor } from '../../support/wait.js';
 
 /** Reads a pid a fixture wrote to `file`, waiting for it to appear. */
 export async function readPidFile(file: string): Promise<number> {

@@ -1,21 +1,9 @@
-/** Waiting on conditions with generous deadlines: tests never sleep a fixed time. */
+/** Waiting for the upstream connector's states; the general waitFor lives in test/support/wait.ts. */
 import type { UpstreamConnector, UpstreamState } from '../../../src/upstream/index.js';
 
-/** Far above what any step takes on a loaded CI box; only a real failure reaches it. */
-export const deadlineMs = 30_000;
+import { deadlineMs } from '../../support/wait.js';
 
-/** Polls `check` until it holds; rejects with `what` (and its last detail) after the deadline. */
-export async function waitFor(
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = deadlineMs,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+export { deadlineMs, waitFor } from '../../support/wait.js';
 
 /** Resolves when the connector is (or next becomes) in `state`. */
 export function waitForState(

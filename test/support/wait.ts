@@ -1,9 +1,9 @@
-/** Waiting on conditions with generous deadlines: cluster tests never sleep a fixed time. */
+/** Waiting on conditions with generous deadlines: tests never sleep a fixed time. */
 
 /** Far above what any step takes on a loaded 2-core box; only a real failure reaches it. */
 export const deadlineMs = 30_000;
-/** Polling interval: cheap checks (a /jsz GET, an array scan) every 100 ms load nothing. */
-const pollMs = 100;
+/** Polling interval: short enough not to slow a test down, long enough to load nothing. */
+const pollMs = 50;
 
 /**
  * Polls `check` until it holds; rejects with `what` after the deadline, adding `detail()` (the

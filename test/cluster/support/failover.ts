@@ -90,8 +90,16 @@ export async function waitForRecovery(cluster: HubCluster, atMs: number, steadyM
   );
 }
 
-/** Stops the devices, waits until every acknowledged message arrived everywhere, and checks G1–G3 and leases. */
-export async function drainAndCheck(cluster: HubCluster, devices: readonly ClientProcess[]): Promise<string> {
+/**
+ * Stops the devices, waits until every acknowledged message arrived everywhere, and checks
+ * G1–G3 and, when `leases` is 'strict', that no endpoint had two holders at once. With
+ * 'reported' the overlaps are counted in the summary instead (see nats-server-leases.ts).
+ */
+export async function drainAndCheck(
+  cluster: HubCluster,
+  devices: readonly ClientProcess[],
+  leases: 'strict' | 'reported' = 'strict',
+): Promise<string> {
   await Promise.all(devices.map((d) => d.stop()));
   const routing = () => [moduleEndpoint, upstreamEndpoint];
   await waitFor(
@@ -101,8 +109,13 @@ export async function drainAndCheck(cluster: HubCluster, devices: readonly Clien
     () => summarize(check({ ...cluster.recorder.history(), leases: [] }, routing)),
   );
   const report = check({ ...cluster.recorder.history(), leases: cluster.leases() }, routing);
-  assertHolds(report, { windowMax: limits.inflightWindowMessagesMax });
-  return summarize(report);
+  if (leases === 'strict') {
+    assertHolds(report, { windowMax: limits.inflightWindowMessagesMax });
+    return summarize(report);
+  }
+  const withoutLeases = check({ ...cluster.recorder.history(), leases: [] }, routing);
+  assertHolds(withoutLeases, { windowMax: limits.inflightWindowMessagesMax });
+  return `${summarize(report)}\n  lease overlaps not asserted: ${report.totals.overlaps} (nats-server below the version whose compare-and-set holds across leader changes)`;
 }
 
 /** One line per fault, printed by the tests and quoted in docs/cluster.md. */

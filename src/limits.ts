@@ -69,15 +69,24 @@ export const limits = {
   clusterHeartbeatIntervalMs: 250,
   /**
    * Cluster: a replica whose heartbeat nobody saw change for this long is dead and its
-   * endpoint leases are taken over. Most of the failover time (aim: < 3 s) is this wait.
+   * endpoint leases are taken over. With clusterLeaseGrantWaitMs it makes the failover time
+   * (aim: < 3 s). Only liveness rests on it: a replica wrongly believed dead stops on its
+   * own before the taker starts (endpoint-leases.ts).
    */
   clusterMemberTtlMs: 1500,
   /**
-   * Cluster: a replica stops delivering when none of its own heartbeats succeeded for this
-   * long. Below clusterMemberTtlMs minus a heartbeat, so it has stopped before anyone may
-   * take its leases (no endpoint is delivered by two replicas at once).
+   * Cluster: a replica stops delivering when none of its own heartbeats was confirmed (written
+   * and seen back in its watch) for this long, counted from when that heartbeat was sent.
+   * Several heartbeats long, so one slow write on a busy machine does not stop delivery.
    */
   clusterSelfFenceMs: 1000,
+  /**
+   * Cluster: a replica that took an endpoint's lease starts delivering it only this long after
+   * the take was acknowledged: more than clusterSelfFenceMs, so whoever delivered it before has
+   * stopped (endpoint-leases.ts, rule 2). The 100 ms are for clocks running at slightly
+   * different rates on different nodes. Every handover costs this much more delivery time.
+   */
+  clusterLeaseGrantWaitMs: 1100,
   /**
    * A checkpoint write that failed (store unavailable, a lease write whose answer was lost)
    * is tried again after this; until then the endpoint's window cannot move past it.

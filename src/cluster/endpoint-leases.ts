@@ -1,17 +1,33 @@
 /**
  * Endpoint leases: exactly one hub replica delivers an endpoint at a time (the hub's
  * EndpointOwnership, ownership.ts), through one key per endpoint in the shared key-value
- * store holding {replica, incarnation, checkpoint}.
+ * store naming its holder {replica, incarnation, checkpoint}.
  *
  * - A replica wants an endpoint while a consumer of it is connected there (a module's
  *   session, the upstream connector, a device's cloud-to-device subscription).
- * - It takes the lease by compare-and-set on the revision it read: when the key is absent,
- *   released, its own, or held by a replica confirmed dead (membership.ts).
- * - Every checkpoint write is a compare-and-set on the revision the holder wrote last: the
- *   lease is fenced by its revision. A replica whose write fails, or that sees another
- *   holder in the key, or that fenced itself, stops sending at once.
- * - Giving an endpoint up writes the final checkpoint with no holder, so the next replica
- *   takes it at once instead of after a heartbeat timeout.
+ * - It takes the lease by writing the key (a compare-and-set on the revision it read) when
+ *   the key is absent, released, or held by a replica confirmed dead (membership.ts).
+ *
+ * Exclusivity does not rest on that compare-and-set: on nats-server 2.9 two replicas were
+ * seen to win one during a JetStream leader change. It rests on the order of the store and
+ * on time, in two rules:
+ *   1. A replica delivers only while its last *confirmed* heartbeat (one its own watch of the
+ *      cluster keys has delivered, so every earlier lease write has been seen) is younger
+ *      than selfFenceMs, counted from when it was sent, and the lease names it.
+ *   2. A replica that took a lease starts delivering only clusterLeaseGrantWaitMs (more than
+ *      selfFenceMs) after the take was acknowledged, if the lease still names it then.
+ * Whoever held the lease before a take T vouched for it last with a heartbeat that came
+ * before T in the store's order, so it was sent before T was acknowledged, and it stopped
+ * selfFenceMs after that send at the latest: before the taker starts. Two takers racing
+ * are the same case (the later write is the take; the earlier taker is the old holder).
+ * The compare-and-set only keeps such races rare. A replica whose lease is re-confirmed as
+ * its own (after a fence) resumes without a write and without the wait: nobody wrote since.
+ *
+ * Progress of a held endpoint goes to a key of its own (`cluster/checkpoint/<stream>`):
+ * every value written there is a true "all up to here was acknowledged", whoever wrote it,
+ * so plain writes do; a taker starts after the highest of it and the lease's handed-over
+ * checkpoint. Giving an endpoint up writes the final checkpoint into the lease with no
+ * holder, so the next replica takes it without waiting for a heartbeat timeout.
  */
 import { EventEmitter } from 'node:events';
 import { decideLease, type LeaseValue } from '../core/cluster/liveness.js';
@@ -20,7 +36,7 @@ import type { EndpointOwnership, OwnershipHandlers } from '../hub/ownership.js';
 import { limits } from '../limits.js';
 import type { KvChange, WatchableKeyValue } from '../store/types.js';
 import { type Clock, systemClock } from '../util/clock.js';
-import { decodeJson, encodeJson, leaseKey, leasePrefix } from './keys.js';
+import { checkpointKey, checkpointPrefix, decodeJson, encodeJson, leaseKey, leasePrefix } from './keys.js';
 import type { Membership } from './membership.js';
 
 export interface EndpointLeasesOptions {
@@ -29,6 +45,8 @@ export interface EndpointLeasesOptions {
   readonly clock?: Clock;
   /** How often endpoints wanted but not held are tried again (besides events). */
   readonly retryMs?: number;
+  /** Rule 2's wait; more than the membership's selfFenceMs. */
+  readonly grantWaitMs?: number;
   readonly log?: (level: 'info' | 'warn', message: string) => void;
 }
 
@@ -40,13 +58,31 @@ export interface LeaseEvent {
   readonly detail: string;
 }
 
+interface Held {
+  /** Revision of the lease key this replica wrote (its take). */
+  readonly revision: number;
+  checkpoint: number;
+}
+
 interface StreamState {
   handlers: OwnershipHandlers | undefined;
-  held: { revision: number; checkpoint: number } | undefined;
-  seen: LeaseValue | undefined;
+  held: Held | undefined;
+  /** A take written and waiting out rule 2. */
+  pending: (Held & { timer: NodeJS.Timeout; detail: string }) | undefined;
+  /** The lease as this replica's watch saw it last, with its revision. */
+  seen: { value: LeaseValue | undefined; revision: number } | undefined;
+  /** The highest checkpoint seen in the endpoint's checkpoint key. */
+  seenCheckpoint: number;
+  /** Rule 2 for a take whose wait was cut short (a fence): no grant before this. */
+  notBeforeMs: number;
   /** Operations on one lease run one after another. */
   queue: Promise<void>;
   acquiring: boolean;
+}
+
+interface CheckpointValue {
+  readonly replica: string;
+  readonly checkpoint: number;
 }
 
 const lost = (stream: string): TandemError =>
@@ -56,33 +92,40 @@ export class EndpointLeases extends EventEmitter implements EndpointOwnership {
   readonly onDemand = true;
   readonly #o: EndpointLeasesOptions;
   readonly #clock: Clock;
+  readonly #grantWaitMs: number;
   readonly #streams = new Map<string, StreamState>();
-  #watch: { stop(): void } | undefined;
   #retryTimer: NodeJS.Timeout | undefined;
 
+  /** Listens to the membership's watch at once: construct before `membership.start()`. */
   constructor(options: EndpointLeasesOptions) {
     super();
     this.#o = options;
     this.#clock = options.clock ?? systemClock;
-  }
-
-  async start(): Promise<void> {
-    const m = this.#o.membership;
+    this.#grantWaitMs = options.grantWaitMs ?? limits.clusterLeaseGrantWaitMs;
+    const m = options.membership;
+    m.on('change', (c: KvChange) => this.#onChange(c));
     m.on('fenced', () => this.#loseAll('this replica fenced itself'));
     for (const ev of ['unfenced', 'dead', 'left']) m.on(ev, () => this.#retryWanted());
-    this.#watch = await this.#o.kv.watch(leasePrefix, (c) => this.#onChange(c));
+  }
+
+  start(): void {
     const retryMs = this.#o.retryMs ?? limits.clusterHeartbeatIntervalMs;
     this.#retryTimer = setInterval(() => this.#retryWanted(), retryMs);
   }
 
   stop(): void {
-    this.#watch?.stop();
     clearInterval(this.#retryTimer);
+    for (const s of this.#streams.values()) clearTimeout(s.pending?.timer);
   }
 
   /** Streams this replica delivers now. */
   held(): string[] {
     return [...this.#streams.entries()].filter(([, s]) => s.held).map(([k]) => k);
+  }
+
+  /** Rule 1, at this instant: held, and the last confirmed heartbeat is recent enough. */
+  permits(stream: string): boolean {
+    return this.#streams.get(stream)?.held !== undefined && !this.#o.membership.fenced;
   }
 
   want(stream: string, handlers: OwnershipHandlers): void {
@@ -97,44 +140,29 @@ export class EndpointLeases extends EventEmitter implements EndpointOwnership {
     return this.#enqueue(s, () => this.#release(stream, s, checkpoint));
   }
 
-  async save(stream: string, checkpoint: number, retry = true): Promise<void> {
+  async save(stream: string, checkpoint: number): Promise<void> {
     const s = this.#state(stream);
     const held = s.held;
     if (!held || this.#o.membership.fenced) throw lost(stream);
-    const value: LeaseValue = { ...this.#holder(), checkpoint };
-    try {
-      const revision = await this.#o.kv.put(leaseKey(stream), encodeJson(value), {
-        expectedRevision: held.revision,
-      });
-      if (s.held === held) s.held = { revision, checkpoint };
-    } catch (err) {
-      if (!isTandemError(err, 'TANDEM_E_STORE_CONFLICT')) throw err;
-      // An earlier write whose answer was lost (a timeout while the store moved) may be what
-      // changed the revision: if the key still names this process, the lease is still ours.
-      const entry = await this.#o.kv.get(leaseKey(stream));
-      const current = entry ? decodeJson<LeaseValue>(entry.value) : undefined;
-      const me = this.#o.membership.me;
-      const ours = current?.replica === me.replica && current.incarnation === me.incarnation;
-      if (retry && entry && ours && s.held === held) {
-        s.held = { revision: entry.revision, checkpoint: current.checkpoint };
-        return this.save(stream, checkpoint, false);
-      }
-      this.#lose(stream, s, 'its checkpoint write lost the compare-and-set');
-      throw lost(stream);
-    }
+    const value: CheckpointValue = { replica: this.#o.membership.me.replica, checkpoint };
+    await this.#o.kv.put(checkpointKey(stream), encodeJson(value));
+    if (s.held !== held) throw lost(stream);
+    held.checkpoint = Math.max(held.checkpoint, checkpoint);
   }
 
   async knownCheckpoint(stream: string): Promise<number> {
     const s = this.#streams.get(stream);
     if (s?.held) return s.held.checkpoint;
-    if (s?.seen) return s.seen.checkpoint;
-    const entry = await this.#o.kv.get(leaseKey(stream));
-    return (entry && decodeJson<LeaseValue>(entry.value)?.checkpoint) || 0;
+    if (s?.seen) return Math.max(s.seen.value?.checkpoint ?? 0, s.seenCheckpoint);
+    return this.#readCheckpoint(stream, undefined);
   }
 
-  #holder(): Pick<LeaseValue, 'replica' | 'incarnation'> {
-    const me = this.#o.membership.me;
-    return { replica: me.replica, incarnation: me.incarnation };
+  /** The highest checkpoint the store holds for `stream`: its checkpoint key's and the lease's. */
+  async #readCheckpoint(stream: string, lease: LeaseValue | undefined): Promise<number> {
+    const entry = await this.#o.kv.get(checkpointKey(stream));
+    const saved = (entry && decodeJson<CheckpointValue>(entry.value)?.checkpoint) || 0;
+    const s = this.#streams.get(stream);
+    return Math.max(saved, s?.seenCheckpoint ?? 0, lease?.checkpoint ?? 0);
   }
 
   #state(stream: string): StreamState {
@@ -143,7 +171,10 @@ export class EndpointLeases extends EventEmitter implements EndpointOwnership {
       s = {
         handlers: undefined,
         held: undefined,
+        pending: undefined,
         seen: undefined,
+        seenCheckpoint: 0,
+        notBeforeMs: 0,
         queue: Promise.resolve(),
         acquiring: false,
       };
@@ -160,7 +191,7 @@ export class EndpointLeases extends EventEmitter implements EndpointOwnership {
   }
 
   #tryAcquire(stream: string, s: StreamState): void {
-    if (s.acquiring || s.held || !s.handlers) return;
+    if (s.acquiring || s.held || s.pending || !s.handlers) return;
     s.acquiring = true;
     void this.#enqueue(s, () => this.#acquire(stream, s)).finally(() => {
       s.acquiring = false;
@@ -171,68 +202,140 @@ export class EndpointLeases extends EventEmitter implements EndpointOwnership {
     for (const [stream, s] of this.#streams) if (s.handlers && !s.held) this.#tryAcquire(stream, s);
   }
 
+  #isMine(value: LeaseValue | undefined): boolean {
+    const me = this.#o.membership.me;
+    return value?.replica === me.replica && value.incarnation === me.incarnation;
+  }
+
   async #acquire(stream: string, s: StreamState): Promise<void> {
-    if (!s.handlers || s.held || this.#o.membership.fenced) return;
+    if (!s.handlers || s.held || s.pending || this.#o.membership.fenced) return;
+    // Still ours in this replica's own view (a fence lifted): resume, nobody wrote since.
+    if (s.seen && this.#isMine(s.seen.value)) {
+      if (this.#clock.nowMs() < s.notBeforeMs) return; // the retry timer comes back
+      const checkpoint = await this.#readCheckpoint(stream, s.seen.value);
+      if (!s.handlers || s.held || !s.seen || !this.#isMine(s.seen.value) || this.#o.membership.fenced)
+        return;
+      this.#grant(stream, s, { revision: s.seen.revision, checkpoint }, 'still ours');
+      return;
+    }
     const entry = await this.#o.kv.get(leaseKey(stream));
     const current = entry ? decodeJson<LeaseValue>(entry.value) : undefined;
     const decision = decideLease(current, this.#o.membership.me, (r, i) => this.#o.membership.isAlive(r, i));
-    if (decision.kind === 'wait') return;
+    // 'mine' in the store but not (yet) in this replica's view: wait for the view.
+    if (decision.kind === 'wait' || decision.kind === 'mine') return;
     // Taking it from a holder believed dead: check that belief against the store itself.
     if (decision.kind === 'take' && current?.replica && current.incarnation) {
       if (!(await this.#o.membership.stillDead(current.replica, current.incarnation))) return;
     }
-    const checkpoint = decision.kind === 'create' ? 0 : decision.checkpoint;
+    const handedOver = decision.kind === 'create' ? 0 : decision.checkpoint;
     let revision: number;
     try {
-      revision = await this.#o.kv.put(leaseKey(stream), encodeJson({ ...this.#holder(), checkpoint }), {
+      const value: LeaseValue = { ...this.#holder(), checkpoint: handedOver };
+      revision = await this.#o.kv.put(leaseKey(stream), encodeJson(value), {
         expectedRevision: entry?.revision ?? 0,
       });
     } catch (err) {
       if (isTandemError(err, 'TANDEM_E_STORE_CONFLICT')) return; // someone else moved first: wait
       throw err;
     }
-    if (!s.handlers || this.#o.membership.fenced) {
-      // Unwanted or fenced while taking it: leave it free again rather than holding it idle.
-      s.held = { revision, checkpoint };
-      await this.#release(stream, s, undefined);
-      return;
-    }
-    s.held = { revision, checkpoint };
     const from = current?.replica ? ` from ${current.replica}` : '';
-    const detail = `${decision.kind}${from} at checkpoint ${checkpoint}`;
-    this.emit('acquired', { stream, atMs: this.#clock.nowMs(), detail } satisfies LeaseEvent);
-    s.handlers.granted(checkpoint);
+    const detail = `${decision.kind}${from}, revision ${entry?.revision ?? 0} -> ${revision}`;
+    this.#waitThenGrant(stream, s, { revision, checkpoint: handedOver }, detail);
   }
 
-  async #release(stream: string, s: StreamState, checkpoint: number | undefined): Promise<void> {
+  #holder(): Pick<LeaseValue, 'replica' | 'incarnation'> {
+    const me = this.#o.membership.me;
+    return { replica: me.replica, incarnation: me.incarnation };
+  }
+
+  /** Rule 2: whoever delivered before this take has stopped once the wait is over. */
+  #waitThenGrant(stream: string, s: StreamState, take: Held, detail: string): void {
+    const timer = setTimeout(() => {
+      if (s.pending?.timer !== timer) return;
+      s.pending = undefined;
+      void this.#enqueue(s, () => this.#completeTake(stream, s, take, detail));
+    }, this.#grantWaitMs);
+    s.pending = { ...take, timer, detail };
+    s.notBeforeMs = this.#clock.nowMs() + this.#grantWaitMs;
+  }
+
+  async #completeTake(stream: string, s: StreamState, take: Held, detail: string): Promise<void> {
+    const checkpoint = await this.#readCheckpoint(stream, { ...this.#holder(), checkpoint: take.checkpoint });
+    const overtaken = s.seen !== undefined && s.seen.revision > take.revision && !this.#isMine(s.seen.value);
+    if (overtaken) return;
+    if (!s.handlers || this.#o.membership.fenced) {
+      // Unwanted or fenced while taking it: leave it free again rather than holding it idle.
+      s.held = { revision: take.revision, checkpoint };
+      await this.#release(stream, s, undefined, false);
+      return;
+    }
+    this.#grant(stream, s, { revision: take.revision, checkpoint }, `${detail}, at checkpoint ${checkpoint}`);
+  }
+
+  #grant(stream: string, s: StreamState, held: Held, detail: string): void {
+    s.held = held;
+    this.emit('acquired', { stream, atMs: this.#clock.nowMs(), detail } satisfies LeaseEvent);
+    s.handlers?.granted(held.checkpoint);
+  }
+
+  async #release(
+    stream: string,
+    s: StreamState,
+    checkpoint: number | undefined,
+    announce = true,
+  ): Promise<void> {
+    if (s.pending) {
+      clearTimeout(s.pending.timer);
+      s.held = { revision: s.pending.revision, checkpoint: s.pending.checkpoint };
+      s.pending = undefined;
+      announce = false;
+    }
     const held = s.held;
     if (!held) return;
     s.held = undefined;
-    const detail = `at checkpoint ${checkpoint ?? held.checkpoint}`;
-    this.emit('released', { stream, atMs: this.#clock.nowMs(), detail } satisfies LeaseEvent);
-    const value: LeaseValue = { replica: null, incarnation: null, checkpoint: checkpoint ?? held.checkpoint };
+    const final = Math.max(checkpoint ?? 0, held.checkpoint);
+    if (announce) {
+      this.emit('released', {
+        stream,
+        atMs: this.#clock.nowMs(),
+        detail: `at checkpoint ${final}`,
+      } satisfies LeaseEvent);
+    }
+    const value: LeaseValue = { replica: null, incarnation: null, checkpoint: final };
     try {
       await this.#o.kv.put(leaseKey(stream), encodeJson(value), { expectedRevision: held.revision });
     } catch (err) {
-      // Lost meanwhile: the new holder has it, nothing to give up.
+      // Taken meanwhile: the new holder has it, nothing to give up.
       if (!isTandemError(err, 'TANDEM_E_STORE_CONFLICT')) throw err;
     }
   }
 
   #onChange(change: KvChange): void {
+    if (change.key.startsWith(checkpointPrefix)) {
+      const s = this.#state(change.key.slice(checkpointPrefix.length));
+      const value = change.value ? decodeJson<CheckpointValue>(change.value) : undefined;
+      s.seenCheckpoint = Math.max(s.seenCheckpoint, value?.checkpoint ?? 0);
+      return;
+    }
+    if (!change.key.startsWith(leasePrefix)) return;
     const stream = change.key.slice(leasePrefix.length);
     const s = this.#state(stream);
+    if (s.seen && change.revision <= s.seen.revision) return; // a restarted watch repeats itself
     const value = change.value ? decodeJson<LeaseValue>(change.value) : undefined;
-    s.seen = value;
-    const me = this.#o.membership.me;
-    const mine = value?.replica === me.replica && value.incarnation === me.incarnation;
-    if (s.held && !mine && change.revision > s.held.revision) {
-      this.#lose(stream, s, `${value?.replica ?? 'nobody'} holds it now`);
+    s.seen = { value, revision: change.revision };
+    if (!this.#isMine(value)) {
+      const mine = s.held ?? s.pending;
+      if (mine && change.revision > mine.revision)
+        this.#lose(stream, s, `${value?.replica ?? 'nobody'} holds it now`);
     }
     if (s.handlers && !s.held && (value === undefined || value.replica === null)) this.#tryAcquire(stream, s);
   }
 
   #lose(stream: string, s: StreamState, why: string): void {
+    if (s.pending) {
+      clearTimeout(s.pending.timer);
+      s.pending = undefined;
+    }
     if (!s.held) return;
     s.held = undefined;
     this.emit('lost', { stream, atMs: this.#clock.nowMs(), detail: why } satisfies LeaseEvent);

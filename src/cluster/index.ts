@@ -24,7 +24,12 @@ export interface CoordinationOptions {
   readonly info?: Record<string, unknown>;
   readonly log?: (level: 'info' | 'warn', message: string) => void;
   /** Test and drill overrides of the timing bounds in limits.ts. */
-  readonly timing?: { heartbeatMs?: number; memberTtlMs?: number; selfFenceMs?: number };
+  readonly timing?: {
+    heartbeatMs?: number;
+    memberTtlMs?: number;
+    selfFenceMs?: number;
+    grantWaitMs?: number;
+  };
 }
 
 export interface Coordination {
@@ -55,9 +60,16 @@ export async function startCoordination(o: CoordinationOptions): Promise<Coordin
     log: o.log,
     ...o.timing,
   });
+  // Leases hear the membership's watch from its first entry on: created before it starts.
+  const leases = new EndpointLeases({
+    kv: o.kv,
+    membership,
+    clock: o.clock,
+    log: o.log,
+    grantWaitMs: o.timing?.grantWaitMs,
+  });
   await membership.start();
-  const leases = new EndpointLeases({ kv: o.kv, membership, clock: o.clock, log: o.log });
-  await leases.start();
+  leases.start();
   const sessions = new SessionClaims(o.kv, o.replica);
   // One line per ownership change, in a fixed shape: people read it, and the cluster tests
   // parse it to prove that no endpoint was delivered by two replicas at once.

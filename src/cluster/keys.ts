@@ -2,13 +2,18 @@
  * Where the cluster keeps its coordination state in the shared key-value store, and how
  * values are encoded (JSON: small, read by people debugging with `nats kv get`).
  */
+/** Every coordination key: one watch over them all keeps leases and heartbeats in one order. */
+export const clusterPrefix = 'cluster/';
 export const memberPrefix = 'cluster/member/';
 export const leasePrefix = 'cluster/lease/';
 export const claimPrefix = 'cluster/claim/';
+/** An endpoint's progress while it is held, apart from its lease (endpoint-leases.ts says why). */
+export const checkpointPrefix = 'cluster/checkpoint/';
 
 export const memberKey = (replica: string): string => memberPrefix + replica;
 export const leaseKey = (stream: string): string => leasePrefix + stream;
 export const claimKey = (identity: string): string => claimPrefix + identity;
+export const checkpointKey = (stream: string): string => checkpointPrefix + stream;
 
 export function encodeJson(value: unknown): Uint8Array {
   return Buffer.from(JSON.stringify(value), 'utf8');

@@ -2,9 +2,17 @@
  * This hub replica's membership in the cluster: its heartbeat in the shared key-value store,
  * and its view of which other replicas are alive (the rules are in core/cluster/liveness.ts).
  *
- * Events: 'fenced' / 'unfenced' when this replica's own heartbeats stop or resume
- * succeeding; 'dead' (replica) when another replica's heartbeat is overdue and a fresh read
- * confirms no newer one; 'left' (replica) when one shut down cleanly.
+ * A heartbeat counts only once this replica's own watch of the cluster keys has delivered it:
+ * the watch is one ordered consumer over every `cluster/` key, so by then every lease write
+ * that came before the heartbeat in the store's order has been seen too (and handed to the
+ * 'change' listeners, synchronously, in that order). Endpoint leases rest on this: a replica
+ * delivers only on a view of the leases that a confirmed heartbeat vouches for, and only
+ * until `selfFenceMs` after that heartbeat was sent (endpoint-leases.ts).
+ *
+ * Events: 'fenced' / 'unfenced' when this replica's own heartbeats stop or resume being
+ * confirmed; 'dead' (replica) when another replica's heartbeat is overdue and a fresh read
+ * confirms no newer one; 'left' (replica) when one shut down cleanly; 'change' (KvChange)
+ * for every other `cluster/` key, in store order.
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -13,7 +21,7 @@ import { TandemError } from '../errors.js';
 import { limits } from '../limits.js';
 import type { KvChange, WatchableKeyValue } from '../store/types.js';
 import { type Clock, systemClock } from '../util/clock.js';
-import { decodeJson, encodeJson, memberKey, memberPrefix } from './keys.js';
+import { clusterPrefix, decodeJson, encodeJson, memberKey, memberPrefix } from './keys.js';
 
 export interface MembershipOptions {
   readonly kv: WatchableKeyValue;
@@ -48,7 +56,13 @@ export class Membership extends EventEmitter {
   #wasFenced = true;
   #timer: NodeJS.Timeout | undefined;
   #checkTimer: NodeJS.Timeout | undefined;
+  #fenceTimer: NodeJS.Timeout | undefined;
   #watch: { stop(): void } | undefined;
+  /** Own heartbeats acknowledged by the store and not yet seen in the watch: revision -> sent at. */
+  readonly #unconfirmed = new Map<number, number>();
+  /** The newest revision of this process's own member key the watch delivered. */
+  #seenOwnRevision = 0;
+  #watchStartedAtMs = 0;
   #closed = false;
 
   constructor(options: MembershipOptions) {
@@ -63,11 +77,14 @@ export class Membership extends EventEmitter {
     this.#startedAtMs = this.#clock.nowMs();
   }
 
-  /** Joins: refuses a replica id another live process uses, then heartbeats and watches. */
+  /**
+   * Joins: refuses a replica id another live process uses, then heartbeats and watches.
+   * 'change' listeners must be attached before: the watch's first entries go to them.
+   */
   async start(): Promise<void> {
     await this.#refuseDuplicate();
     await this.#beat();
-    this.#watch = await this.#o.kv.watch(memberPrefix, (c) => this.#onChange(c));
+    await this.#startWatch();
     this.#check();
     this.#schedule();
     this.#checkTimer = setInterval(() => this.#check(), Math.max(10, Math.floor(this.#heartbeatMs / 2)));
@@ -121,6 +138,7 @@ export class Membership extends EventEmitter {
     clearTimeout(this.#timer);
     clearInterval(this.#checkTimer);
     this.#watch?.stop();
+    clearTimeout(this.#fenceTimer);
     try {
       await this.#o.kv.delete(memberKey(this.me.replica));
     } catch (err) {
@@ -149,20 +167,77 @@ export class Membership extends EventEmitter {
     }, this.#heartbeatMs);
   }
 
+  async #startWatch(): Promise<void> {
+    this.#watchStartedAtMs = this.#clock.nowMs();
+    const watch = await this.#o.kv.watch(clusterPrefix, (c) => this.#onChange(c));
+    if (this.#closed) watch.stop();
+    else this.#watch = watch;
+  }
+
+  /**
+   * A watch that stopped bringing news (its consumer stuck on a server that died) would keep
+   * this replica fenced: heartbeats acknowledged but not seen for a TTL start it over.
+   */
+  #restartStalledWatch(nowMs: number): void {
+    if (this.#closed || this.#watchStartedAtMs === 0) return;
+    const oldest = Math.min(...this.#unconfirmed.values());
+    if (nowMs - oldest < this.#ttlMs || nowMs - this.#watchStartedAtMs < this.#ttlMs) return;
+    this.#o.log?.(
+      'warn',
+      'the cluster watch stopped bringing this replica its own heartbeats; starting it again',
+    );
+    this.#watch?.stop();
+    this.#watch = undefined;
+    this.#watchStartedAtMs = 0; // none while it restarts; a failed start is tried again a TTL later
+    this.#startWatch().catch((err: unknown) => {
+      this.#o.log?.('warn', `restarting the cluster watch failed: ${(err as Error).message}`);
+      this.#watchStartedAtMs = this.#clock.nowMs();
+    });
+  }
+
   async #beat(): Promise<void> {
     const sentAtMs = this.#clock.nowMs();
     const value: MemberValue = { ...this.me, startedAtMs: this.#startedAtMs, info: this.#o.info ?? {} };
     try {
       const revision = await this.#o.kv.put(memberKey(this.me.replica), encodeJson(value));
-      this.#fence.succeeded(sentAtMs);
-      this.#view.observe(this.me, revision, this.#clock.nowMs());
+      // The watch may have delivered it before the acknowledgement came back.
+      if (revision <= this.#seenOwnRevision) this.#confirmed(sentAtMs);
+      else this.#unconfirmed.set(revision, sentAtMs);
     } catch (err) {
       if (!this.#wasFenced) this.#o.log?.('warn', `heartbeat failed: ${(err as Error).message}`);
     }
     this.#check();
   }
 
+  /** An own heartbeat, sent at `sentAtMs`, is in the store and in this replica's view. */
+  #confirmed(sentAtMs: number): void {
+    this.#fence.succeeded(sentAtMs);
+    // Exactly at the deadline, not at the next periodic check: no delivery past it.
+    clearTimeout(this.#fenceTimer);
+    const deadline = this.#fence.deadlineMs();
+    if (deadline !== undefined) {
+      // +1: a timer may fire within the millisecond the clock still reads below the deadline.
+      this.#fenceTimer = setTimeout(() => this.#check(), Math.max(0, deadline - this.#clock.nowMs()) + 1);
+    }
+    this.#check();
+  }
+
+  #onOwnHeartbeat(revision: number): void {
+    if (revision > this.#seenOwnRevision) this.#seenOwnRevision = revision;
+    let sentAtMs: number | undefined;
+    for (const [rev, sent] of this.#unconfirmed) {
+      if (rev > revision) continue;
+      sentAtMs = Math.max(sentAtMs ?? sent, sent);
+      this.#unconfirmed.delete(rev);
+    }
+    if (sentAtMs !== undefined) this.#confirmed(sentAtMs);
+  }
+
   #onChange(change: KvChange): void {
+    if (!change.key.startsWith(memberPrefix)) {
+      this.emit('change', change);
+      return;
+    }
     const replica = change.key.slice(memberPrefix.length);
     if (change.value === undefined) {
       this.#view.removed(replica);
@@ -174,10 +249,14 @@ export class Membership extends EventEmitter {
     if (!value) return;
     this.#view.observe(value, change.revision, this.#clock.nowMs());
     if (this.#dead.delete(replica)) this.#o.log?.('info', `replica ${replica} is back`);
+    if (value.replica === this.me.replica && value.incarnation === this.me.incarnation) {
+      this.#onOwnHeartbeat(change.revision);
+    }
   }
 
   #check(): void {
     if (this.#closed) return;
+    if (this.#unconfirmed.size > 0) this.#restartStalledWatch(this.#clock.nowMs());
     const fenced = this.fenced;
     if (fenced !== this.#wasFenced) {
       this.#wasFenced = fenced;

@@ -72,6 +72,7 @@ export class EndpointDelivery {
   #pumping = false;
   #again = false;
   #flushTimer: NodeJS.Timeout | undefined;
+  #permitTimer: NodeJS.Timeout | undefined;
   #flushing: Promise<void> = Promise.resolve();
   /** This hub asked to own the endpoint (always on one node; while a consumer is attached in a cluster). */
   #wanted = false;
@@ -229,6 +230,7 @@ export class EndpointDelivery {
 
   async close(): Promise<void> {
     clearTimeout(this.#flushTimer);
+    clearTimeout(this.#permitTimer);
     await this.#flush();
     this.#closed = true;
     this.#sink = undefined;
@@ -262,6 +264,7 @@ export class EndpointDelivery {
   async #fill(): Promise<void> {
     while (
       this.#owned &&
+      this.#permitted() &&
       this.#sink?.ready &&
       this.#outstanding.length + this.#unflushed < this.#o.windowMax &&
       !this.#closed
@@ -277,6 +280,19 @@ export class EndpointDelivery {
       }
       this.#sendOne(this.#sink, this.#buffer[this.#bufferIndex++]!);
     }
+  }
+
+  /**
+   * The owner's permission can run out between events (a cluster replica's heartbeats are no
+   * longer confirmed): checked before every send, not only when 'lost' arrives. Looked at
+   * again a heartbeat later, since a permission renewed in time brings no event.
+   */
+  #permitted(): boolean {
+    const ownership = this.#o.ownership;
+    if (!ownership.permits || ownership.permits(this.#o.stream)) return true;
+    clearTimeout(this.#permitTimer);
+    this.#permitTimer = setTimeout(() => this.notify(), limits.clusterHeartbeatIntervalMs);
+    return false;
   }
 
   #sendOne(sink: DeliverySink, record: LogRecord): void {

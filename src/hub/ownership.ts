@@ -3,9 +3,8 @@
  *
  * On one node the hub always owns every endpoint and checkpoints go to the store
  * (`LocalOwnership`). In a cluster several hub replicas share one log, and an endpoint is
- * delivered by exactly one replica at a time: the one holding its lease (src/cluster). The
- * checkpoint lives inside the lease, so writing it is fenced by the lease's revision: a
- * replica that lost the lease cannot move the checkpoint, and learns that it lost it.
+ * delivered by exactly one replica at a time: the one holding its lease (src/cluster), and
+ * only while that replica's permission lasts (`permits`).
  */
 import type { Checkpoints } from '../store/types.js';
 
@@ -32,6 +31,12 @@ export interface EndpointOwnership {
   unwant(stream: string, checkpoint: number | undefined): Promise<void>;
   /** Durably records progress of an owned endpoint; rejects with TANDEM_E_LEASE_LOST if it is no longer owned. */
   save(stream: string, checkpoint: number): Promise<void>;
+  /**
+   * Optional: whether this hub may send `stream` at this instant. A cluster replica's
+   * permission runs out on a clock (endpoint-leases.ts, rule 1), possibly before its `lost`
+   * event is handled; absent means "while owned".
+   */
+  permits?(stream: string): boolean;
   /** The last checkpoint known here for a stream this hub may not own (for queue lengths). */
   knownCheckpoint(stream: string): Promise<number>;
 }

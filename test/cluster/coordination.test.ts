@@ -14,7 +14,7 @@ import { type JetStreamStore, openJetStreamStore } from '../../src/store/jetstre
 import { type NatsServerHandle, startNatsServer } from '../support/nats-server.js';
 import { waitFor } from '../support/wait.js';
 
-const timing = { heartbeatMs: 50, memberTtlMs: 400, selfFenceMs: 250 };
+const timing = { heartbeatMs: 50, memberTtlMs: 400, selfFenceMs: 250, grantWaitMs: 300 };
 let dir: string;
 let server: NatsServerHandle;
 let prefixCount = 0;

@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import type { HubCluster } from './support/hub-cluster.js';
-import { leaseCheckForNatsFaults } from './support/nats-server-leases.js';
 import { runScenario } from './support/scenario.js';
 
 let cluster: HubCluster | undefined;
@@ -32,7 +31,7 @@ test('a whole node killed and brought back: nothing acknowledged lost', async ()
         await c.waitAllReady();
       },
     },
-    { runs: 1, clientKeepaliveSec: 2, leases: leaseCheckForNatsFaults(), onCluster: (c) => (cluster = c) },
+    { runs: 1, clientKeepaliveSec: 2, onCluster: (c) => (cluster = c) },
   );
   assert.equal(result.figures.length, 1);
 });

@@ -4,11 +4,10 @@
  * Every replica rewrites its member key in the shared key-value store every heartbeat; each
  * write gets a new revision. An observer calls a replica dead when it has seen no new
  * revision for `memberTtlMs` of its own clock. A replica fences itself (stops delivering)
- * when none of its own heartbeats succeeded for `selfFenceMs`, measured from when the last
- * successful one was *sent*. With selfFenceMs < memberTtlMs, a replica has stopped before
- * anyone may call it dead: the successful write was sent before any observer saw it, and
- * observers count from the moment they saw it (assuming clocks that run at nearly the same
- * rate, which leases always assume). Pure: time comes in as arguments.
+ * when none of its own heartbeats was confirmed for `selfFenceMs`, measured from when the
+ * last confirmed one was *sent*. Deaths decide only when leases are taken; that no two
+ * replicas deliver at once rests on the fence and the taker's wait (cluster/endpoint-leases.ts),
+ * not on the observers being right. Pure: time comes in as arguments.
  */
 
 export interface MemberHeartbeat {
@@ -87,6 +86,11 @@ export class SelfFence {
   succeeded(sentAtMs: number): void {
     if (this.#lastOkSentAtMs === undefined || sentAtMs > this.#lastOkSentAtMs)
       this.#lastOkSentAtMs = sentAtMs;
+  }
+
+  /** When this replica fences itself unless another heartbeat succeeds first. */
+  deadlineMs(): number | undefined {
+    return this.#lastOkSentAtMs === undefined ? undefined : this.#lastOkSentAtMs + this.#fenceMs;
   }
 
   /** True when this replica must not deliver: no heartbeat yet, or none recent enough. */

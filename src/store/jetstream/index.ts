@@ -230,7 +230,13 @@ async function assemble(opening: Opening): Promise<JetStreamStore> {
   const { nc, names, log } = opening;
   const { jsm, js, kv, trim, checkpoint } = await openStreams(opening);
   const { state } = await jsm.streams.info(names.log);
-  const frameBytesMax = () => nc.info!.max_payload - headerRoomBytes;
+  // nats.js drops `info` while it reconnects; an append then must not throw (it waits for the
+  // connection like any other), so the last size a server announced is kept.
+  let maxPayloadBytes = nc.info!.max_payload;
+  const frameBytesMax = () => {
+    if (nc.info) maxPayloadBytes = nc.info.max_payload;
+    return maxPayloadBytes - headerRoomBytes;
+  };
   const store = new Opened(nc, names);
   const alive = store.alive;
   // Nothing below the first message exists any more: reading starts there (0 on a new stream).

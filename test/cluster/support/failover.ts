@@ -92,14 +92,9 @@ export async function waitForRecovery(cluster: HubCluster, atMs: number, steadyM
 
 /**
  * Stops the devices, waits until every acknowledged message arrived everywhere, and checks
- * G1–G3 and, when `leases` is 'strict', that no endpoint had two holders at once. With
- * 'reported' the overlaps are counted in the summary instead (see nats-server-leases.ts).
+ * G1–G3 and that no endpoint had two holders at once.
  */
-export async function drainAndCheck(
-  cluster: HubCluster,
-  devices: readonly ClientProcess[],
-  leases: 'strict' | 'reported' = 'strict',
-): Promise<string> {
+export async function drainAndCheck(cluster: HubCluster, devices: readonly ClientProcess[]): Promise<string> {
   await Promise.all(devices.map((d) => d.stop()));
   const routing = () => [moduleEndpoint, upstreamEndpoint];
   await waitFor(
@@ -109,13 +104,8 @@ export async function drainAndCheck(
     () => summarize(check({ ...cluster.recorder.history(), leases: [] }, routing)),
   );
   const report = check({ ...cluster.recorder.history(), leases: cluster.leases() }, routing);
-  if (leases === 'strict') {
-    assertHolds(report, { windowMax: limits.inflightWindowMessagesMax });
-    return summarize(report);
-  }
-  const withoutLeases = check({ ...cluster.recorder.history(), leases: [] }, routing);
-  assertHolds(withoutLeases, { windowMax: limits.inflightWindowMessagesMax });
-  return `${summarize(report)}\n  lease overlaps not asserted: ${report.totals.overlaps} (nats-server below the version whose compare-and-set holds across leader changes)`;
+  assertHolds(report, { windowMax: limits.inflightWindowMessagesMax });
+  return summarize(report);
 }
 
 /** One line per fault, printed by the tests and quoted in docs/cluster.md. */

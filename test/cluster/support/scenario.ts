@@ -30,8 +30,6 @@ export async function runScenario(
   options: {
     runs: number;
     clientKeepaliveSec?: number;
-    /** 'reported': lease overlaps are printed, not asserted (faults that move a JetStream leader on an old server). */
-    leases?: 'strict' | 'reported';
     onCluster(c: HubCluster): void;
   },
 ): Promise<ScenarioResult> {
@@ -60,7 +58,7 @@ export async function runScenario(
     console.log(line);
     await fault.recover(c, victim);
   }
-  const summary = await drainAndCheck(c, devices, options.leases);
+  const summary = await drainAndCheck(c, devices);
   console.log(summary);
   await filter.stop();
   await cloud.stop();

@@ -9,8 +9,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { type Coordination, startCoordination } from '../../src/cluster/index.js';
+import { memberKey } from '../../src/cluster/keys.js';
 import { isTandemError } from '../../src/errors.js';
 import { type JetStreamStore, openJetStreamStore } from '../../src/store/jetstream/index.js';
+import type { KvChange, KvEntry, WatchableKeyValue } from '../../src/store/types.js';
 import { type NatsServerHandle, startNatsServer } from '../support/nats-server.js';
 import { waitFor } from '../support/wait.js';
 
@@ -35,14 +37,49 @@ interface Replica {
   readonly events: string[];
 }
 
+/**
+ * The store as one replica saw nats-server 2.9.10 during a leader election: the heartbeats
+ * of `replica` stop arriving in its watch, a read of that member key answers with the first
+ * value it read, and every compare-and-set wins. So it believes `replica` dead while it
+ * lives, and takes its leases over.
+ */
+function misinformed(kv: WatchableKeyValue, replica: string): WatchableKeyValue {
+  const hidden = memberKey(replica);
+  let first: KvEntry | undefined;
+  let seen = false;
+  return {
+    get: async (key) => {
+      if (key !== hidden) return kv.get(key);
+      first ??= await kv.get(key);
+      return first;
+    },
+    put: (key, value) => kv.put(key, value),
+    delete: (key, options) => kv.delete(key, options),
+    list: (prefix) => kv.list(prefix),
+    watch: (prefix, onChange) =>
+      kv.watch(prefix, (c: KvChange) => {
+        if (c.key === hidden && seen) return;
+        if (c.key === hidden) seen = true;
+        onChange(c);
+      }),
+  };
+}
+
 async function replicas(...names: string[]): Promise<Replica[]> {
+  return replicasWith(names, () => (kv) => kv);
+}
+
+async function replicasWith(
+  names: string[],
+  wrap: (name: string) => (kv: WatchableKeyValue) => WatchableKeyValue,
+): Promise<Replica[]> {
   const prefix = `COORD${++prefixCount}`;
   const out: Replica[] = [];
   for (const name of names) {
     const store = await openJetStreamStore({ servers: [server.url], prefix, replicas: 1 });
     const events: string[] = [];
     const coord = await startCoordination({
-      kv: store.kv,
+      kv: wrap(name)(store.kv),
       replica: name,
       timing,
       log: (_level, message) => events.push(message),
@@ -120,6 +157,75 @@ test('a replica that stops heartbeating fences itself before another takes its l
       b.events.some((e) => e.includes('replica a is dead')),
       b.events.join('\n'),
     );
+  } finally {
+    await closeAll(rs);
+  }
+});
+
+test('a live holder taken over by a misinformed replica stops before the taker starts', async () => {
+  // b's view of the store lies as 2.9.10's did in an election; a's does not.
+  const rs = await replicasWith(['a', 'b'], (name) => (kv) => (name === 'b' ? misinformed(kv, 'a') : kv));
+  const [a, b] = rs as [Replica, Replica];
+  try {
+    const wa = wish(a, 'upstream');
+    await waitFor('a to hold the lease', () => wa.length === 1);
+    await a.coord.leases.save('upstream', 21);
+    const wb = wish(b, 'upstream');
+    await waitFor('b to take the lease over', () => wb.some((e) => e.what === 'granted'), 10_000);
+    const lost = wa.find((e) => e.what === 'lost');
+    const granted = wb.find((e) => e.what === 'granted')!;
+    assert.ok(lost, 'a learned that it lost the lease');
+    assert.ok(lost.atMs <= granted.atMs, `a stopped (${lost.atMs}) before b started (${granted.atMs})`);
+    assert.equal(granted.checkpoint, 21, 'b resumes from a checkpoint a saved');
+    assert.ok(
+      b.events.some((e) => e.includes('replica a is dead')),
+      'b believed the live a dead',
+    );
+    assert.equal(a.coord.membership.fenced, false, 'a itself never stopped heartbeating');
+    assert.deepEqual(a.coord.leases.held(), []);
+    assert.equal(a.coord.leases.permits('upstream'), false);
+  } finally {
+    await closeAll(rs);
+  }
+});
+
+test('two replicas both winning the compare-and-set for a free lease: only the later take is granted', async () => {
+  // Both read the lease as free once, and every compare-and-set wins: both takes are written.
+  const leaseKeyOf = 'cluster/lease/module/m/in';
+  const takes: string[] = [];
+  const rs = await replicasWith(['a', 'b'], (name) => (kv) => {
+    let readFree = true;
+    return {
+      get: (key) => {
+        if (key !== leaseKeyOf || !readFree) return kv.get(key);
+        readFree = false;
+        return Promise.resolve(undefined);
+      },
+      put: (key, value) => {
+        if (key === leaseKeyOf) takes.push(name);
+        return kv.put(key, value);
+      },
+      delete: (key, options) => kv.delete(key, options),
+      list: (prefix) => kv.list(prefix),
+      watch: (prefix, onChange) => kv.watch(prefix, onChange),
+    };
+  });
+  try {
+    // Both replicas run in this process: the order of this array is the real order.
+    const order: string[] = [];
+    for (const [i, r] of rs.entries()) {
+      const name = i === 0 ? 'a' : 'b';
+      r.coord.leases.want('module/m/in', {
+        granted: () => order.push(`+${name}`),
+        lost: () => order.push(`-${name}`),
+      });
+    }
+    await waitFor('a grant', () => order.length > 0, 10_000);
+    await new Promise((resolve) => setTimeout(resolve, timing.grantWaitMs * 3));
+    assert.deepEqual([...takes].sort(), ['a', 'b'], 'both takes were written');
+    assert.equal(order.length, 1, `one grant and no loss: ${order.join(' ')}`);
+    const holders = rs.flatMap((r) => r.coord.leases.held());
+    assert.deepEqual(holders, ['module/m/in']);
   } finally {
     await closeAll(rs);
   }

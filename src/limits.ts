@@ -71,9 +71,10 @@ export const limits = {
    * Cluster: a replica whose heartbeat nobody saw change for this long is dead and its
    * endpoint leases are taken over. With clusterLeaseGrantWaitMs it makes the failover time
    * (aim: < 3 s). Only liveness rests on it: a replica wrongly believed dead stops on its
-   * own before the taker starts (endpoint-leases.ts).
+   * own before the taker starts (endpoint-leases.ts). Five heartbeats, so one slow write on a
+   * busy machine does not look like a death (and a fresh read is asked before one is declared).
    */
-  clusterMemberTtlMs: 1500,
+  clusterMemberTtlMs: 1250,
   /**
    * Cluster: a replica stops delivering when none of its own heartbeats was confirmed (written
    * and seen back in its watch) for this long, counted from when that heartbeat was sent.

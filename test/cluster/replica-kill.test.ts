@@ -31,4 +31,6 @@ test(`SIGKILL of the replica a module and a device use, ${runs} times: nothing a
     { runs, onCluster: (c) => (cluster = c) },
   );
   assert.equal(result.figures.length, runs);
+  // r0 is the first victim (the module starts there) and the SDK device's first address.
+  assert.ok(result.sdkDisconnects >= 1, 'the Azure SDK device was cut off by a kill and failed over');
 });

@@ -7,6 +7,7 @@
 import { fileURLToPath } from 'node:url';
 import type { HistoryRecorder } from '../../support/checker.js';
 import type { ConsumerConfig, PublisherConfig } from './clients/common.js';
+import type { SdkDeviceConfig } from './clients/sdk-device.js';
 import type { Exit, LabProcess, NetLab, NsRef } from './netns.js';
 
 export type { ConsumerConfig, PublisherConfig, ServerAddress } from './clients/common.js';
@@ -16,7 +17,7 @@ const fromSources = import.meta.url.endsWith('.ts');
 const waitDeadlineMs = 30_000;
 
 /** The scripts in ./clients/. */
-export type ClientScript = 'publisher' | 'consumer' | 'jetstream-publisher';
+export type ClientScript = 'publisher' | 'consumer' | 'jetstream-publisher' | 'sdk-device';
 
 /** Node arguments that run a client script, from sources or compiled. */
 export function clientScriptArgs(name: ClientScript, config: object): string[] {
@@ -35,6 +36,15 @@ export interface ClientEvent {
   readonly body?: unknown;
   readonly message?: string;
   readonly [field: string]: unknown;
+}
+
+/** A sender's sent and ack lines, as the checker's history. */
+function recordSends(sender: string, recorder: HistoryRecorder | undefined): (e: ClientEvent) => void {
+  return (e) => {
+    if (e.seq === undefined) return;
+    if (e.ev === 'sent') recorder?.sent(sender, e.seq, e.t);
+    else if (e.ev === 'ack') recorder?.acked(sender, e.seq, e.t);
+  };
 }
 
 /** Per-message lines are counted and recorded, not kept: a long run prints hundreds of thousands. */
@@ -74,11 +84,18 @@ export class ClientProcess {
     recorder?: HistoryRecorder,
   ): ClientProcess {
     const p = lab.spawn(ns, process.execPath, clientScriptArgs('publisher', config));
-    return new ClientProcess(p, (e) => {
-      if (e.seq === undefined) return;
-      if (e.ev === 'sent') recorder?.sent(config.sender, e.seq, e.t);
-      else if (e.ev === 'ack') recorder?.acked(config.sender, e.seq, e.t);
-    });
+    return new ClientProcess(p, recordSends(config.sender, recorder));
+  }
+
+  /** Starts an Azure IoT SDK device (clients/sdk-device.ts); recorded like a publisher. */
+  static sdkDevice(
+    lab: NetLab,
+    ns: NsRef,
+    config: SdkDeviceConfig,
+    recorder?: HistoryRecorder,
+  ): ClientProcess {
+    const p = lab.spawn(ns, process.execPath, clientScriptArgs('sdk-device', config));
+    return new ClientProcess(p, recordSends(config.sender, recorder));
   }
 
   /** Starts a consumer; messages with a {sender, seq} body go to `recorder` as arrivals at `endpoint`. */

@@ -5,10 +5,12 @@
  * real identities created in the cluster's replicated registry. Every replica's lease lines
  * become intervals for the checker (a SIGKILLed replica's end at the kill).
  */
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { formatConnectionString } from '../../../src/identity/connection-string.js';
 import { IdentityRegistry } from '../../../src/identity/registry.js';
 import { type JetStreamStore, openJetStreamStore } from '../../../src/store/jetstream/index.js';
+import { createCa } from '../../../src/tls/x509.js';
 import { HistoryRecorder, type Lease } from '../../support/checker.js';
 import { sasPassword } from '../../support/clients.js';
 import { manifestWithRoutes } from '../../support/node.js';
@@ -25,6 +27,10 @@ export const edgeDevice = 'edge';
 export const moduleEndpoint = 'module/filter/input1';
 export const upstreamEndpoint = 'upstream';
 const hubMqttPort = 1883;
+/** MQTT over TLS, for the Azure IoT SDK (it speaks nothing else). */
+const hubMqttsPort = 8883;
+/** The name SDK clients connect to: the clients' hosts file maps it to every replica. */
+const gatewayHost = hubName;
 const apiPort = 8080;
 /** The cluster's timing: production bounds (limits.ts); failover figures are measured with them. */
 const replicaReadyMs = 60_000;
@@ -86,6 +92,8 @@ export class HubCluster {
       const manifest = path.join(dir, 'routes.json');
       await writeFile(manifest, JSON.stringify(manifestWithRoutes(routes)));
       const dirs = await Promise.all(lab.nodes.map((_, i) => lab.tempDir(`replica${i}`)));
+      await shareOneCa(dirs);
+      await lab.setHosts(lab.clients, { [gatewayHost]: lab.nodes.map((n) => n.address) });
       const cluster = new HubCluster(lab, nats, cloud, manifest, dirs);
       for (let i = 0; i < nodes; i++) cluster.startReplica(i);
       await Promise.all(cluster.replicas.map((_, i) => cluster.waitReady(i)));
@@ -130,9 +138,11 @@ export class HubCluster {
       '--device-id',
       edgeDevice,
       '--port',
-      '0',
+      String(hubMqttsPort),
       '--host',
       r.node.address,
+      '--tls-name',
+      gatewayHost,
       '--plain-port',
       String(hubMqttPort),
       '--plain-host',
@@ -230,6 +240,27 @@ export class HubCluster {
       },
       this.recorder,
     );
+  }
+
+  /**
+   * A device written with the Azure IoT SDK, unmodified, finding the hub by name (the hosts
+   * file lists every replica, r0 first) and trusting the cluster's one CA.
+   */
+  async sdkDevice(deviceId: string, ratePerSec: number): Promise<ClientProcess> {
+    const registry = this.#registry!;
+    const identity = (await registry.get(deviceId)) ?? (await registry.create(deviceId));
+    const connectionString = formatConnectionString(identity, { hubName, gatewayHost });
+    return ClientProcess.sdkDevice(
+      this.lab,
+      this.lab.clients,
+      { connectionString, caFile: this.caFile, sender: deviceId, ratePerSec },
+      this.recorder,
+    );
+  }
+
+  /** The CA every replica's server certificate is issued by. */
+  get caFile(): string {
+    return path.join(this.replicas[0]!.dataDir, 'tls', 'ca.pem');
   }
 
   /** The `filter` module consuming its input through the replicas, `first` first. */
@@ -331,5 +362,20 @@ export class HubCluster {
 
   #closeLeases(replica: string, atMs: number): void {
     for (const key of [...this.#open.keys()]) if (key.startsWith(`${replica}:`)) this.#endLease(key, atMs);
+  }
+}
+
+/**
+ * One CA for every replica, written where `tandem up` looks for it before making its own
+ * (docs/cluster.md, "One CA for the cluster"): a device trusts the cluster, not one replica.
+ */
+async function shareOneCa(dataDirs: readonly string[]): Promise<void> {
+  const now = Date.now();
+  const ca = await createCa(new Date(now - 3_600_000), new Date(now + 86_400_000));
+  for (const dir of dataDirs) {
+    const tls = path.join(dir, 'tls');
+    await mkdir(tls, { recursive: true });
+    await writeFile(path.join(tls, 'ca-key.pem'), ca.keyPem, { mode: 0o600 });
+    await writeFile(path.join(tls, 'ca.pem'), ca.certPem);
   }
 }

@@ -20,10 +20,14 @@ export interface Fault {
 export interface ScenarioResult {
   readonly figures: readonly string[];
   readonly summary: string;
+  /** How often the Azure SDK device lost its connection (it starts on r0, the first victim). */
+  readonly sdkDisconnects: number;
 }
 
 /** Messages per second per device: enough to see a stall to the millisecond, light on 2 cores. */
 const ratePerSec = 40;
+/** The SDK device sends one message at a time (its send waits for the PUBACK). */
+const sdkRatePerSec = 20;
 
 export async function runScenario(
   fault: Fault,
@@ -41,6 +45,10 @@ export async function runScenario(
   const filter = await c.filterModule(0);
   await filter.waitFor('the module subscribed', (e) => e.ev === 'subscribed');
   const devices = await Promise.all([0, 1, 2].map((i) => c.device(`d${i}`, i, ratePerSec)));
+  // And one written with the Azure IoT SDK, on r0 first, finding the hub by name.
+  const sdk = await c.sdkDevice('s0', sdkRatePerSec);
+  await sdk.waitFor('the SDK device connected', (e) => e.ev === 'connect');
+  devices.push(sdk);
   const figures: string[] = [];
   for (let run = 0; run < options.runs; run++) {
     const before = c.recorder.arrivalCount(moduleEndpoint);
@@ -60,7 +68,9 @@ export async function runScenario(
   }
   const summary = await drainAndCheck(c, devices);
   console.log(summary);
+  const sdkDisconnects = sdk.count('close');
+  console.log(`SDK device s0: ${sdkDisconnects} disconnects, ${sdk.count('error')} errors reported`);
   await filter.stop();
   await cloud.stop();
-  return { figures, summary };
+  return { figures, summary, sdkDisconnects };
 }

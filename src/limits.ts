@@ -89,6 +89,11 @@ export const limits = {
    */
   clusterLeaseGrantWaitMs: 1100,
   /**
+   * Cluster: own heartbeats acknowledged but not yet seen back in the watch, kept at most. They
+   * pile up only while the watch is down; the newest ones are all a confirmation needs.
+   */
+  clusterHeartbeatsUnconfirmedCountMax: 64,
+  /**
    * A checkpoint write that failed (store unavailable, a lease write whose answer was lost)
    * is tried again after this; until then the endpoint's window cannot move past it.
    */

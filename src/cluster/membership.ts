@@ -202,7 +202,13 @@ export class Membership extends EventEmitter {
       const revision = await this.#o.kv.put(memberKey(this.me.replica), encodeJson(value));
       // The watch may have delivered it before the acknowledgement came back.
       if (revision <= this.#seenOwnRevision) this.#confirmed(sentAtMs);
-      else this.#unconfirmed.set(revision, sentAtMs);
+      else {
+        this.#unconfirmed.set(revision, sentAtMs);
+        // While the watch is down these pile up; the newest ones are all a confirmation needs.
+        if (this.#unconfirmed.size > limits.clusterHeartbeatsUnconfirmedCountMax) {
+          this.#unconfirmed.delete(this.#unconfirmed.keys().next().value as number);
+        }
+      }
     } catch (err) {
       if (!this.#wasFenced) this.#o.log?.('warn', `heartbeat failed: ${(err as Error).message}`);
     }

@@ -253,9 +253,25 @@ export class HubCluster {
     return ClientProcess.sdkDevice(
       this.lab,
       this.lab.clients,
-      { connectionString, caFile: this.caFile, sender: deviceId, ratePerSec },
+      {
+        connectionString,
+        caFile: this.caFile,
+        sender: deviceId,
+        ratePerSec,
+        keepaliveSec: this.clientKeepaliveSec,
+      },
       this.recorder,
     );
+  }
+
+  /** The replica where `identity` is connected now, from the running replicas' status. */
+  async connectedAt(identity: string): Promise<number | undefined> {
+    for (const [i, r] of this.replicas.entries()) {
+      if (!r.process?.running) continue;
+      const s = await this.status(i).catch(() => undefined);
+      if (s?.connected.includes(identity)) return i;
+    }
+    return undefined;
   }
 
   /** The CA every replica's server certificate is issued by. */

@@ -20,6 +20,8 @@ export interface SdkDeviceConfig {
   readonly caFile: string;
   readonly sender: string;
   readonly ratePerSec: number;
+  /** MQTT keepalive; the SDK's default of 180 s would leave a cut connection unnoticed for minutes. */
+  readonly keepaliveSec: number;
 }
 
 const config = JSON.parse(process.argv[2] ?? '{}') as SdkDeviceConfig;
@@ -42,7 +44,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The SDK's first open is not retried by the SDK itself: try until one succeeds. */
 async function open(): Promise<void> {
-  await client.setOptions({ ca: readFileSync(config.caFile, 'utf8') });
+  await client.setOptions({ ca: readFileSync(config.caFile, 'utf8'), keepalive: config.keepaliveSec });
   for (;;) {
     try {
       await client.open();

@@ -68,7 +68,7 @@ interface StreamState {
   handlers: OwnershipHandlers | undefined;
   held: Held | undefined;
   /** A take written and waiting out rule 2. */
-  pending: (Held & { timer: NodeJS.Timeout; detail: string }) | undefined;
+  pending: (Held & { timer: NodeJS.Timeout }) | undefined;
   /** The lease as this replica's watch saw it last, with its revision. */
   seen: { value: LeaseValue | undefined; revision: number } | undefined;
   /** The highest checkpoint seen in the endpoint's checkpoint key. */
@@ -255,7 +255,7 @@ export class EndpointLeases extends EventEmitter implements EndpointOwnership {
       s.pending = undefined;
       void this.#enqueue(s, () => this.#completeTake(stream, s, take, detail));
     }, this.#grantWaitMs);
-    s.pending = { ...take, timer, detail };
+    s.pending = { ...take, timer };
     s.notBeforeMs = this.#clock.nowMs() + this.#grantWaitMs;
   }
 
@@ -265,8 +265,7 @@ export class EndpointLeases extends EventEmitter implements EndpointOwnership {
     if (overtaken) return;
     if (!s.handlers || this.#o.membership.fenced) {
       // Unwanted or fenced while taking it: leave it free again rather than holding it idle.
-      s.held = { revision: take.revision, checkpoint };
-      await this.#release(stream, s, undefined, false);
+      await this.#free(stream, take, checkpoint);
       return;
     }
     this.#grant(stream, s, { revision: take.revision, checkpoint }, `${detail}, at checkpoint ${checkpoint}`);
@@ -278,32 +277,32 @@ export class EndpointLeases extends EventEmitter implements EndpointOwnership {
     s.handlers?.granted(held.checkpoint);
   }
 
-  async #release(
-    stream: string,
-    s: StreamState,
-    checkpoint: number | undefined,
-    announce = true,
-  ): Promise<void> {
-    if (s.pending) {
-      clearTimeout(s.pending.timer);
-      s.held = { revision: s.pending.revision, checkpoint: s.pending.checkpoint };
+  /** Gives the endpoint up: stops (announced if it was delivering), then frees the lease. */
+  async #release(stream: string, s: StreamState, checkpoint: number | undefined): Promise<void> {
+    const pending = s.pending;
+    if (pending) {
+      clearTimeout(pending.timer);
       s.pending = undefined;
-      announce = false;
     }
-    const held = s.held;
+    const held = s.held ?? pending;
     if (!held) return;
-    s.held = undefined;
     const final = Math.max(checkpoint ?? 0, held.checkpoint);
-    if (announce) {
+    if (s.held) {
+      s.held = undefined;
       this.emit('released', {
         stream,
         atMs: this.#clock.nowMs(),
         detail: `at checkpoint ${final}`,
       } satisfies LeaseEvent);
     }
-    const value: LeaseValue = { replica: null, incarnation: null, checkpoint: final };
+    await this.#free(stream, held, final);
+  }
+
+  /** Writes the lease with no holder and the final checkpoint, unless it was taken since `take`. */
+  async #free(stream: string, take: Held, checkpoint: number): Promise<void> {
+    const value: LeaseValue = { replica: null, incarnation: null, checkpoint };
     try {
-      await this.#o.kv.put(leaseKey(stream), encodeJson(value), { expectedRevision: held.revision });
+      await this.#o.kv.put(leaseKey(stream), encodeJson(value), { expectedRevision: take.revision });
     } catch (err) {
       // Taken meanwhile: the new holder has it, nothing to give up.
       if (!isTandemError(err, 'TANDEM_E_STORE_CONFLICT')) throw err;

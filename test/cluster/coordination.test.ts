@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { type Coordination, startCoordination } from '../../src/cluster/index.js';
-import { memberKey } from '../../src/cluster/keys.js';
+import { leaseKey, memberKey } from '../../src/cluster/keys.js';
 import { isTandemError } from '../../src/errors.js';
 import { type JetStreamStore, openJetStreamStore } from '../../src/store/jetstream/index.js';
 import type { KvChange, KvEntry, WatchableKeyValue } from '../../src/store/types.js';
@@ -38,6 +38,21 @@ interface Replica {
 }
 
 /**
+ * `kv` whose compare-and-set always wins (expected revisions are dropped), as two replicas saw
+ * it during a 2.9.10 leader election, with `changes` to the other operations.
+ */
+function casAlwaysWins(kv: WatchableKeyValue, changes: Partial<WatchableKeyValue> = {}): WatchableKeyValue {
+  return {
+    get: (key) => kv.get(key),
+    put: (key, value) => kv.put(key, value),
+    delete: (key, options) => kv.delete(key, options),
+    list: (prefix) => kv.list(prefix),
+    watch: (prefix, onChange) => kv.watch(prefix, onChange),
+    ...changes,
+  };
+}
+
+/**
  * The store as one replica saw nats-server 2.9.10 during a leader election: the heartbeats
  * of `replica` stop arriving in its watch, a read of that member key answers with the first
  * value it read, and every compare-and-set wins. So it believes `replica` dead while it
@@ -47,22 +62,19 @@ function misinformed(kv: WatchableKeyValue, replica: string): WatchableKeyValue 
   const hidden = memberKey(replica);
   let first: KvEntry | undefined;
   let seen = false;
-  return {
+  return casAlwaysWins(kv, {
     get: async (key) => {
       if (key !== hidden) return kv.get(key);
       first ??= await kv.get(key);
       return first;
     },
-    put: (key, value) => kv.put(key, value),
-    delete: (key, options) => kv.delete(key, options),
-    list: (prefix) => kv.list(prefix),
     watch: (prefix, onChange) =>
       kv.watch(prefix, (c: KvChange) => {
         if (c.key === hidden && seen) return;
         if (c.key === hidden) seen = true;
         onChange(c);
       }),
-  };
+  });
 }
 
 async function replicas(...names: string[]): Promise<Replica[]> {
@@ -191,24 +203,21 @@ test('a live holder taken over by a misinformed replica stops before the taker s
 
 test('two replicas both winning the compare-and-set for a free lease: only the later take is granted', async () => {
   // Both read the lease as free once, and every compare-and-set wins: both takes are written.
-  const leaseKeyOf = 'cluster/lease/module/m/in';
+  const lease = leaseKey('module/m/in');
   const takes: string[] = [];
   const rs = await replicasWith(['a', 'b'], (name) => (kv) => {
     let readFree = true;
-    return {
+    return casAlwaysWins(kv, {
       get: (key) => {
-        if (key !== leaseKeyOf || !readFree) return kv.get(key);
+        if (key !== lease || !readFree) return kv.get(key);
         readFree = false;
         return Promise.resolve(undefined);
       },
       put: (key, value) => {
-        if (key === leaseKeyOf) takes.push(name);
+        if (key === lease) takes.push(name);
         return kv.put(key, value);
       },
-      delete: (key, options) => kv.delete(key, options),
-      list: (prefix) => kv.list(prefix),
-      watch: (prefix, onChange) => kv.watch(prefix, onChange),
-    };
+    });
   });
   try {
     // Both replicas run in this process: the order of this array is the real order.

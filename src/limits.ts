@@ -178,6 +178,12 @@ export const limits = {
    * replica is its own identity and process; a few per box is plenty, hundreds means a typo.
    */
   moduleReplicasMax: 16,
+  /**
+   * Single moves the rebalancer tries in a row before it gives up on reaching the headroom
+   * policy: a cluster is 2-5 nodes with tens of instances, so a plan needing more moves than
+   * this is not one to carry out unattended.
+   */
+  placementRebalanceMovesMax: 64,
   /** IoT Edge's default startupOrder: unspecified modules start last (uint32 max). */
   startupOrderDefault: 4_294_967_295,
   /** Upstream reconnect backoff: first retry ~1 s, doubling with full jitter ... */

@@ -45,7 +45,16 @@ export interface HealthCheck {
 export interface Resources {
   readonly cpu?: number;
   readonly memoryMb?: number;
+  /** Named devices by count (gpu: 1); a node offers what its agent declares. */
+  readonly devices?: Readonly<Record<string, number>>;
 }
+
+/**
+ * Where a module keeps data (`TANDEM_VOLUME_DIR`). local: on its node, so the scheduler pins
+ * it there (it waits for the node rather than start elsewhere on empty data); replicated: a
+ * path the user's storage keeps the same on every node, so it may move.
+ */
+export type Volume = { readonly kind: 'local' } | { readonly kind: 'replicated'; readonly path: string };
 
 export interface ModuleSpec {
   readonly name: string;
@@ -64,6 +73,9 @@ export interface ModuleSpec {
   /** Tandem extension: the message property whose value picks a replica's partition. */
   readonly partitionKey?: string;
   readonly resources?: Resources;
+  /** Tandem extension: labels a node must carry to run this module (cluster scheduler). */
+  readonly nodeSelector?: Readonly<Record<string, string>>;
+  readonly volume?: Volume;
   readonly healthCheck?: HealthCheck;
 }
 

@@ -6,7 +6,7 @@
 
 import { limits } from '../../limits.js';
 import { idLengthMax, isValidId } from '../topics/ids.js';
-import type { DockerSettings, HealthCheck, ModuleSpec, ProcessSettings } from './deployment.js';
+import type { DockerSettings, HealthCheck, ModuleSpec, ProcessSettings, Resources } from './deployment.js';
 import { childPath, isRecord } from './json-path.js';
 import { readJsonText } from './json-text.js';
 import type { ManifestProblem } from './validate.js';
@@ -38,7 +38,9 @@ export interface ModuleIn {
   readonly settings: DockerSettingsIn | ProcessSettingsIn;
   readonly replicas?: number;
   readonly partitionKey?: string;
-  readonly resources?: { cpu?: number; memoryMb?: number };
+  readonly resources?: { cpu?: number; memoryMb?: number; devices?: Record<string, number> };
+  readonly nodeSelector?: Record<string, string>;
+  readonly volume?: { kind: 'local' } | { kind: 'replicated'; path: string };
   readonly healthCheck?: {
     command: string;
     args?: string[];
@@ -206,6 +208,14 @@ function healthCheck(h: NonNullable<ModuleIn['healthCheck']>): HealthCheck {
   };
 }
 
+function resources(r: NonNullable<ModuleIn['resources']>): Resources {
+  return {
+    ...(r.cpu !== undefined && { cpu: r.cpu }),
+    ...(r.memoryMb !== undefined && { memoryMb: r.memoryMb }),
+    ...(r.devices !== undefined && { devices: { ...r.devices } }),
+  };
+}
+
 /** A fully defaulted ModuleSpec: consumers never apply IoT Edge's defaults themselves. */
 export function moduleSpec(name: string, m: ModuleIn, path: string, out: ManifestProblem[]): ModuleSpec {
   const settingsPath = childPath(path, 'settings');
@@ -229,7 +239,9 @@ export function moduleSpec(name: string, m: ModuleIn, path: string, out: Manifes
     ...(m.imagePullPolicy !== undefined && { imagePullPolicy: m.imagePullPolicy }),
     replicas: m.replicas ?? 1,
     ...(m.partitionKey !== undefined && { partitionKey: m.partitionKey }),
-    ...(m.resources !== undefined && { resources: { ...m.resources } }),
+    ...(m.resources !== undefined && { resources: resources(m.resources) }),
+    ...(m.nodeSelector !== undefined && { nodeSelector: { ...m.nodeSelector } }),
+    ...(m.volume !== undefined && { volume: { ...m.volume } }),
     ...(m.healthCheck !== undefined && { healthCheck: healthCheck(m.healthCheck) }),
   };
 }

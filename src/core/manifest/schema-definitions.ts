@@ -173,6 +173,51 @@ export const definitions = {
         exclusiveMinimum: 0,
       },
       memoryMb: { title: 'Memory', description: 'Mebibytes.', type: 'integer', minimum: 1 },
+      devices: {
+        title: 'Devices',
+        description: 'Named devices one replica needs, by count (gpu: 1); nodes declare what they have.',
+        type: 'object',
+        propertyNames: {
+          description: 'a device name: lower-case letters, digits, . and -, starting with a letter',
+          pattern: '^[a-z][a-z0-9.-]{0,62}$',
+        },
+        additionalProperties: { type: 'integer', minimum: 1, maximum: 64 },
+      },
+    },
+  },
+  nodeSelector: {
+    title: 'Node selector (Tandem)',
+    description: 'Labels a node must carry for the cluster scheduler to place this module there.',
+    type: 'object',
+    propertyNames: {
+      description: 'a label name: letters, digits, _ . / and -, starting with a letter or digit',
+      pattern: '^[A-Za-z0-9][A-Za-z0-9_./-]{0,62}$',
+    },
+    additionalProperties: { type: 'string', maxLength: 63 },
+  },
+  volume: {
+    title: 'Volume (Tandem)',
+    description:
+      'Where the module keeps data (TANDEM_VOLUME_DIR): local to its node (never started elsewhere on empty data) or on replicated storage the user provides (path).',
+    type: 'object',
+    required: ['kind'],
+    additionalProperties: false,
+    properties: {
+      kind: { title: 'Kind', type: 'string', enum: ['local', 'replicated'] },
+      path: {
+        title: 'Path',
+        description: 'replicated: the same path on every node (a shared or replicated file system).',
+        type: 'string',
+        minLength: 1,
+      },
+    },
+    if: { properties: { kind: { const: 'replicated' } } },
+    // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then/else keyword, not a thenable.
+    then: { properties: { path: { type: 'string' } }, required: ['path'] },
+    else: {
+      description:
+        'path is for kind replicated only (a local volume lives in the data directory of its node)',
+      not: { required: ['path'] },
     },
   },
   healthCheck: {
@@ -248,6 +293,8 @@ export const definitions = {
         minLength: 1,
       },
       resources: ref('resources'),
+      nodeSelector: ref('nodeSelector'),
+      volume: ref('volume'),
       healthCheck: ref('healthCheck'),
     },
     if: { required: ['type'], properties: { type: { const: 'process' } } },

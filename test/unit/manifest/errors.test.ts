@@ -151,6 +151,38 @@ test('Tandem extensions are checked: partitionKey, resources, healthCheck', () =
   );
 });
 
+test('scheduling extensions are checked: devices, nodeSelector, volume', () => {
+  const e = errorAfter((m) => {
+    Object.assign(agentOf(m).modules.filter, {
+      resources: { devices: { gpu: 0, 'Bad Name': 1 } },
+      nodeSelector: { zone: 3 },
+      volume: { kind: 'local', path: '/srv/data' },
+    });
+  });
+  assert.deepEqual(
+    e.errors.map((p) => [p.path.slice(modulesPath.length), p.expected]),
+    [
+      ['.filter.resources.devices.gpu', 'expected an integer from 1 to 64'],
+      [
+        ".filter.resources.devices['Bad Name']",
+        'invalid name (expected a device name: lower-case letters, digits, . and -, starting with a letter)',
+      ],
+      ['.filter.nodeSelector.zone', 'expected a string'],
+      [
+        '.filter.volume',
+        'path is for kind replicated only (a local volume lives in the data directory of its node)',
+      ],
+    ],
+  );
+  const r = errorAfter((m) => {
+    Object.assign(agentOf(m).modules.filter, { volume: { kind: 'replicated' } });
+  });
+  assert.deepEqual(
+    r.errors.map((p) => [p.path.slice(modulesPath.length), p.expected]),
+    [['.filter.volume.path', 'required field is missing (expected a string)']],
+  );
+});
+
 test('module count is bounded by limits.modulesCountMax', () => {
   const m = minimal();
   for (let i = 0; i <= limits.modulesCountMax; i++) {

@@ -91,7 +91,9 @@ test('a 1.0 manifest in the az "content" wrapper with Tandem process modules rea
         env: { SITE: 'north', RATE: '2.5' },
         replicas: 3,
         partitionKey: 'deviceGroup',
-        resources: { cpu: 0.5, memoryMb: 128 },
+        resources: { cpu: 0.5, memoryMb: 128, devices: { gpu: 1 } },
+        nodeSelector: { zone: 'line-2' },
+        volume: { kind: 'replicated', path: '/mnt/shared/sensor' },
         healthCheck: {
           command: 'node',
           args: ['modules/health.js'],

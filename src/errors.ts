@@ -33,6 +33,10 @@ export const errorCodes = {
   TANDEM_E_LEASE_LOST:
     'This hub replica no longer holds an endpoint lease (taken over, or it fenced itself).',
   TANDEM_E_CLUSTER: 'The cluster cannot be joined (replica id in use, unusable nats-server).',
+  TANDEM_E_HEADROOM:
+    'A deployment breaks the headroom policy (the cluster could not absorb a node loss); nothing applied.',
+  TANDEM_E_UNSUPPORTED: 'The request needs something this version of Tandem does not do yet.',
+  TANDEM_E_NODE_NOT_FOUND: 'No cluster node with that name.',
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -94,6 +94,22 @@ export const limits = {
    */
   clusterHeartbeatsUnconfirmedCountMax: 64,
   /**
+   * A node whose heartbeats stop for this long is declared down and its modules start on
+   * other nodes (the issue's "a few seconds"; Kubernetes' defaults take about 5 min 40 s).
+   * Well above clusterMemberTtlMs, so a busy 2-core box's late heartbeat does not move work.
+   */
+  clusterNodeDownGraceMs: 3000,
+  /** A node back after being down heartbeats this long (and stops its stale instances) before it takes work. */
+  clusterNodeRecoverMs: 2000,
+  /** The leader waits this long to see its own decision come back through the watch before deciding again. */
+  clusterDecisionEchoWaitMs: 5000,
+  /** A node reports its modules' states at most this often (one key write each time). */
+  clusterNodeReportMinIntervalMs: 1000,
+  /** Scheduler events `tandem status` shows (the latest); `tandem events` shows all kept. */
+  clusterStatusEventsCountMax: 10,
+  /** Scheduler events kept in the assignment key for `tandem events`; older ones are in the replicas' logs. */
+  clusterEventsKeptCountMax: 100,
+  /**
    * A checkpoint write that failed (store unavailable, a lease write whose answer was lost)
    * is tried again after this; until then the endpoint's window cannot move past it.
    */

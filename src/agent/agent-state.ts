@@ -24,42 +24,44 @@ export interface ModuleRecord {
   readonly instance?: InstanceRecord;
 }
 
-const DEPLOYMENT_KEY = 'agent/deployment';
-const INSTANCE_PREFIX = 'agent/module/';
-
 const encode = (v: unknown): Uint8Array => Buffer.from(JSON.stringify(v));
 const decode = <T>(bytes: Uint8Array): T => JSON.parse(Buffer.from(bytes).toString('utf8')) as T;
 
 export class AgentState {
   readonly #kv: KeyValue;
+  readonly #deploymentKey: string;
+  readonly #instancePrefix: string;
 
-  constructor(kv: KeyValue) {
+  /** `prefix` keeps each cluster node's records apart in the shared store (`agent/<node>/`). */
+  constructor(kv: KeyValue, prefix = 'agent/') {
     this.#kv = kv;
+    this.#deploymentKey = `${prefix}deployment`;
+    this.#instancePrefix = `${prefix}module/`;
   }
 
   async deployment(): Promise<DeploymentRecord | undefined> {
-    const e = await this.#kv.get(DEPLOYMENT_KEY);
+    const e = await this.#kv.get(this.#deploymentKey);
     return e ? decode<DeploymentRecord>(e.value) : undefined;
   }
 
   async saveDeployment(record: DeploymentRecord): Promise<void> {
-    await this.#kv.put(DEPLOYMENT_KEY, encode(record));
+    await this.#kv.put(this.#deploymentKey, encode(record));
   }
 
   async modules(): Promise<Map<string, ModuleRecord>> {
     const out = new Map<string, ModuleRecord>();
-    for (const e of await this.#kv.list(INSTANCE_PREFIX)) {
-      out.set(e.key.slice(INSTANCE_PREFIX.length), decode<ModuleRecord>(e.value));
+    for (const e of await this.#kv.list(this.#instancePrefix)) {
+      out.set(e.key.slice(this.#instancePrefix.length), decode<ModuleRecord>(e.value));
     }
     return out;
   }
 
   async saveModule(name: string, record: ModuleRecord): Promise<void> {
-    await this.#kv.put(INSTANCE_PREFIX + name, encode(record));
+    await this.#kv.put(this.#instancePrefix + name, encode(record));
   }
 
   async removeModule(name: string): Promise<void> {
-    await this.#kv.delete(INSTANCE_PREFIX + name);
+    await this.#kv.delete(this.#instancePrefix + name);
   }
 }
 

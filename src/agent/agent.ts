@@ -18,9 +18,15 @@ import type { SupervisorStatus } from './module-supervisor.js';
 import { stopOrphans } from './orphans.js';
 import { ReportedPublisher } from './reported-publisher.js';
 
-export type AgentOptions = Omit<HostContext, 'state' | 'onChange'> & {
+export type AgentOptions = Omit<HostContext, 'state' | 'onChange' | 'node'> & {
   /** Called after any module's status changed (the live status view). */
   readonly onChange?: () => void;
+  /**
+   * The agent of one cluster node: its records are its own (`agent/<node>/` in the shared
+   * store), and a module that leaves its deployment moved to another node, so its identity
+   * stays. The node agent (cluster/node-agent.ts) gives it the modules assigned here.
+   */
+  readonly clusterNode?: string;
 };
 
 export class Agent implements AgentFace {
@@ -37,7 +43,8 @@ export class Agent implements AgentFace {
   constructor(options: AgentOptions) {
     this.#o = options;
     this.logDir = options.logDir;
-    this.#state = new AgentState(options.hub.context.kv);
+    const node = options.clusterNode;
+    this.#state = new AgentState(options.hub.context.kv, node === undefined ? 'agent/' : `agent/${node}/`);
     this.#reporter = new ReportedPublisher({
       hub: options.hub,
       identity: `${options.edgeDeviceId}/$edgeAgent`,
@@ -55,6 +62,8 @@ export class Agent implements AgentFace {
     // Validate a given manifest before touching anything: a bad one must change nothing.
     if (initial) readDeployment(initial.manifest);
     await this.#adoptAll();
+    // A cluster node runs what the scheduler assigns it, not what it ran before it stopped.
+    if (this.#o.clusterNode !== undefined) return undefined;
     const previous = await this.#state.deployment();
     if (initial) return this.deploy(initial.manifest, { baseDir: initial.baseDir, dryRun: false });
     if (previous) return this.deploy(previous.manifest, { baseDir: previous.baseDir, dryRun: false });
@@ -141,7 +150,7 @@ export class Agent implements AgentFace {
     switch (step.action) {
       case 'remove':
         this.#hosts.delete(step.module);
-        await host?.remove();
+        await (this.#o.clusterNode === undefined ? host?.remove() : host?.release());
         break;
       case 'stop':
         await host?.stop();
@@ -183,7 +192,7 @@ export class Agent implements AgentFace {
   }
 
   #hostContext(): HostContext {
-    return { ...this.#o, state: this.#state, onChange: () => this.#changed() };
+    return { ...this.#o, node: this.#o.clusterNode, state: this.#state, onChange: () => this.#changed() };
   }
 
   #changed(): void {

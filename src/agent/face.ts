@@ -37,6 +37,8 @@ export interface DeployOptions {
   readonly baseDir: string;
   /** Validate and plan only. */
   readonly dryRun: boolean;
+  /** Cluster: apply even when the placement breaks the headroom policy (one node: no effect). */
+  readonly acceptDegraded?: boolean;
 }
 
 export interface DeployResult {

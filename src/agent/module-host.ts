@@ -3,6 +3,8 @@
  * id, its own workload API socket, and the supervisor that runs it. Persists what a
  * restarted agent needs to adopt the running instance instead of starting a second one.
  */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import type { ModuleSpec } from '../core/manifest/deployment.js';
 import { isTandemError } from '../errors.js';
 import type { Hub } from '../hub/hub.js';
@@ -26,6 +28,8 @@ export interface HostContext {
   readonly caPath: string;
   readonly caPem: string;
   readonly supervisor?: SupervisorOptions;
+  /** Set on a cluster node: its name, given to modules as TANDEM_NODE. */
+  readonly node?: string;
   /** A module's status or record changed (for reported properties and the status view). */
   onChange(): void;
   log(level: 'info' | 'warn', message: string): void;
@@ -110,6 +114,9 @@ export class ModuleHost {
 
   async start(): Promise<void> {
     this.lost = false;
+    const dir = volumeDir(this.#spec, this.#ctx.dataDir);
+    if (dir !== undefined && this.#spec.volume?.kind === 'local')
+      await mkdir(dir, { recursive: true, mode: 0o750 });
     await this.#supervisor.start();
   }
 
@@ -148,6 +155,18 @@ export class ModuleHost {
     await this.#ctx.registry.remove(this.#ctx.edgeDeviceId, this.name);
   }
 
+  /**
+   * Moved to another cluster node: stop it here and forget it here, but keep its identity
+   * (the instance on the other node authenticates with it).
+   */
+  async release(): Promise<void> {
+    await this.#supervisor.stop();
+    this.#supervisor.detach();
+    await this.#workload.close();
+    await this.#saving;
+    await this.#ctx.state.removeModule(this.name);
+  }
+
   /** Agent shutdown: stop the module (as `iotedge` stopping does) and close the socket. */
   async shutdown(): Promise<void> {
     await this.stop();
@@ -174,6 +193,8 @@ export class ModuleHost {
       primaryKey: this.#primaryKey,
       generationId: this.#generationId,
       workloadUri: workloadUri(this.#workload.socketPath),
+      node: ctx.node,
+      volumeDir: volumeDir(this.#spec, ctx.dataDir),
     });
     const env = { ...launch.env, ...instanceMarker(ctx.dataDir, this.name) };
     return new ModuleSupervisor(
@@ -217,4 +238,10 @@ async function ensureIdentity(
     if (!raced) throw err;
     return raced;
   }
+}
+
+/** A local volume lives in the node's data directory; a replicated one where the user's storage is. */
+function volumeDir(spec: ModuleSpec, dataDir: string): string | undefined {
+  if (!spec.volume) return undefined;
+  return spec.volume.kind === 'replicated' ? spec.volume.path : path.join(dataDir, 'volumes', spec.name);
 }

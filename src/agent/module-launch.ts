@@ -19,6 +19,10 @@ export interface LaunchContext {
   readonly primaryKey: string;
   readonly generationId: string;
   readonly workloadUri: string;
+  /** A cluster node's name (TANDEM_NODE): where this instance runs. */
+  readonly node?: string;
+  /** The module's data directory (TANDEM_VOLUME_DIR), when its manifest names a volume. */
+  readonly volumeDir?: string;
 }
 
 /**
@@ -77,6 +81,8 @@ export function buildLaunch(spec: ModuleSpec, ctx: LaunchContext): ModuleLaunch 
     ...withoutIdentityVars(s.env),
     ...withoutIdentityVars(spec.env),
     ...identity,
+    ...(ctx.node !== undefined && { TANDEM_NODE: ctx.node }),
+    ...(ctx.volumeDir !== undefined && { TANDEM_VOLUME_DIR: ctx.volumeDir }),
   };
   const settings = {
     ...s,

@@ -18,7 +18,14 @@ function deployRequest(body: unknown): DeployRequest {
     throw new TandemError('TANDEM_E_API', 'baseDir must be an absolute directory path');
   if (b.dryRun !== undefined && typeof b.dryRun !== 'boolean')
     throw new TandemError('TANDEM_E_API', 'dryRun must be a boolean');
-  return { manifest: b.manifest, baseDir: b.baseDir, dryRun: b.dryRun === true };
+  if (b.acceptDegraded !== undefined && typeof b.acceptDegraded !== 'boolean')
+    throw new TandemError('TANDEM_E_API', 'acceptDegraded must be a boolean');
+  return {
+    manifest: b.manifest,
+    baseDir: b.baseDir,
+    dryRun: b.dryRun === true,
+    ...(b.acceptDegraded === true && { acceptDegraded: true }),
+  };
 }
 
 /** Module names come from the URL; one that is not a plain file name cannot be ours. */
@@ -45,7 +52,11 @@ export const agentRoutes: readonly ApiRoute[] = [
     handler: async ({ agent }, { body }) => {
       if (!agent) return unavailable('agent (modules are not supervised)');
       const req = deployRequest(body);
-      const result = await agent.deploy(req.manifest, { baseDir: req.baseDir, dryRun: req.dryRun ?? false });
+      const result = await agent.deploy(req.manifest, {
+        baseDir: req.baseDir,
+        dryRun: req.dryRun ?? false,
+        ...(req.acceptDegraded && { acceptDegraded: true }),
+      });
       return { status: 200, json: result };
     },
   },

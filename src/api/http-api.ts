@@ -3,10 +3,13 @@
  * a running instance. A face: it only calls the public methods of the Hub, the agent
  * (AgentFace) and the upstream connector's status. Routes live in *-routes.ts files.
  */
+
 import http from 'node:http';
 import type { AgentFace } from '../agent/face.js';
+import type { ClusterWorkloads } from '../cluster/workloads.js';
 import type { Hub } from '../hub/hub.js';
 import { agentRoutes } from './agent-routes.js';
+import { clusterRoutes } from './cluster-routes.js';
 import { hubRoutes } from './hub-routes.js';
 import { monitorRoutes } from './monitor.js';
 import { type ApiDeps, type ApiInfo, type ApiRoute, decodeParam, errorReply, readBody } from './router.js';
@@ -25,6 +28,8 @@ export interface ApiOptions {
   readonly upstreamStatus?: () => unknown;
   /** A cluster replica's status (`cluster` in status). */
   readonly cluster?: () => unknown;
+  /** A cluster node's workloads (plan, drain, events). */
+  readonly workloads?: ClusterWorkloads;
 }
 
 export interface RunningApi {
@@ -33,7 +38,7 @@ export interface RunningApi {
   close(): Promise<void>;
 }
 
-const routes: readonly ApiRoute[] = [...hubRoutes, ...agentRoutes, ...monitorRoutes];
+const routes: readonly ApiRoute[] = [...hubRoutes, ...agentRoutes, ...clusterRoutes, ...monitorRoutes];
 
 function reply(
   res: http.ServerResponse,
@@ -92,6 +97,7 @@ export async function startApi(o: ApiOptions): Promise<RunningApi> {
     agent: o.agent,
     upstreamStatus: o.upstreamStatus,
     cluster: o.cluster,
+    workloads: o.workloads,
   };
   const active = new Set<AbortController>();
   const server = http.createServer((req, res) => void serve(deps, active, req, res));

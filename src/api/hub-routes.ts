@@ -13,10 +13,15 @@ export const hubRoutes: readonly ApiRoute[] = [
   {
     method: 'GET',
     pattern: /^\/metrics$/,
-    handler: async ({ hub, agent }) => ({
+    handler: async ({ hub, agent, workloads }) => ({
       status: 200,
       contentType: 'text/plain; version=0.0.4; charset=utf-8',
-      text: renderMetrics(hub.metrics, await hub.endpointStatus(), (await agent?.status())?.modules),
+      text: renderMetrics(
+        hub.metrics,
+        await hub.endpointStatus(),
+        (await agent?.status())?.modules,
+        workloads?.metrics(),
+      ),
     }),
   },
   {

@@ -114,13 +114,54 @@ function moduleLines(lines: string[], modules: readonly ModuleStatus[]): void {
   }
 }
 
+/** What a cluster node counts about scheduling (cluster/workloads.ts metrics()). */
+export interface ClusterMetrics {
+  readonly nodes: Readonly<Record<string, number>>;
+  readonly headroomOk: boolean;
+  readonly leading: boolean;
+  readonly events: ReadonlyMap<string, number>;
+}
+
+/** The event kinds always shown, so a dashboard sees 0 rather than a missing series. */
+const EVENT_KINDS = [
+  'placed',
+  'failover',
+  'rebalance',
+  'stopped',
+  'waiting',
+  'unplaced',
+  'node-down',
+  'node-ready',
+];
+
+function clusterLines(lines: string[], c: ClusterMetrics): void {
+  const events = new Map<string, number>(EVENT_KINDS.map((k) => [k, 0]));
+  for (const [k, v] of c.events) events.set(k, v);
+  counter(
+    lines,
+    'tandem_scheduler_events_total',
+    'Scheduling decisions this node made while it led, by kind',
+    'kind',
+    events,
+  );
+  header(lines, 'tandem_cluster_nodes', 'gauge', 'Nodes by condition, as the leader judged them last');
+  for (const [k, v] of Object.entries(c.nodes))
+    lines.push(`tandem_cluster_nodes{condition="${esc(k)}"} ${v}`);
+  header(lines, 'tandem_cluster_headroom_ok', 'gauge', '1 when the placement can absorb the loss of a node');
+  lines.push(`tandem_cluster_headroom_ok ${c.headroomOk ? 1 : 0}`);
+  header(lines, 'tandem_scheduler_leader', 'gauge', '1 on the node whose scheduler leads');
+  lines.push(`tandem_scheduler_leader ${c.leading ? 1 : 0}`);
+}
+
 export function renderMetrics(
   m: HubMetrics,
   endpoints: readonly EndpointStatus[],
   modules?: readonly ModuleStatus[],
+  cluster?: ClusterMetrics,
 ): string {
   const lines: string[] = [];
   hubLines(lines, m, endpoints);
   if (modules) moduleLines(lines, modules);
+  if (cluster) clusterLines(lines, cluster);
   return `${lines.join('\n')}\n`;
 }

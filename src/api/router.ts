@@ -4,6 +4,7 @@
  */
 import type http from 'node:http';
 import type { AgentFace } from '../agent/face.js';
+import type { ClusterWorkloads } from '../cluster/workloads.js';
 import { isTandemError, TandemError } from '../errors.js';
 import type { Hub } from '../hub/hub.js';
 import { limits } from '../limits.js';
@@ -21,6 +22,8 @@ export interface ApiDeps {
   readonly info: ApiInfo;
   readonly agent?: AgentFace;
   readonly upstreamStatus?: () => unknown;
+  /** A cluster node's workloads: placement, maintenance, events (absent on one node). */
+  readonly workloads?: ClusterWorkloads;
   /** A cluster replica's view: replica id, live replicas, leases held, what the nats-server allows. */
   readonly cluster?: () => unknown;
 }
@@ -58,6 +61,9 @@ const STATUS_BY_CODE: Partial<Record<string, number>> = {
   TANDEM_E_MANIFEST: 400,
   TANDEM_E_ROUTE_SYNTAX: 400,
   TANDEM_E_CONFIG: 400,
+  TANDEM_E_HEADROOM: 409,
+  TANDEM_E_UNSUPPORTED: 501,
+  TANDEM_E_NODE_NOT_FOUND: 404,
   TANDEM_E_TOO_LARGE: 413,
   TANDEM_E_METHOD_OFFLINE: 404,
   TANDEM_E_METHOD_TIMEOUT: 504,

@@ -35,6 +35,8 @@ export interface DeployRequest {
   /** Absolute directory relative module paths are resolved against (the manifest's directory). */
   readonly baseDir: string;
   readonly dryRun?: boolean;
+  /** Cluster: apply even if the placement breaks the headroom policy. */
+  readonly acceptDegraded?: boolean;
 }
 
 /** One line of `GET /api/v1/monitor` (NDJSON): a message the hub stored and where it went. */

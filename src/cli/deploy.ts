@@ -18,6 +18,8 @@ Options:
   --data-dir DIR   Data directory of the instance (default ${DEFAULT_DATA_DIR})
   --dry-run        Validate and print the plan only
   --yes            Apply without asking (deploy never asks; accepted for scripts)
+  --accept-degraded  Cluster: apply even if the placement breaks the headroom policy
+                   (the cluster could then not absorb the loss of a node)
   --json           The result as JSON: {"plan": {...}, "applied": bool}
   -h, --help       Show this help
 `;
@@ -69,6 +71,7 @@ export async function runDeploy(argv: string[]): Promise<number> {
       'dry-run': { type: 'boolean' },
       yes: { type: 'boolean', short: 'y' },
       json: { type: 'boolean' },
+      'accept-degraded': { type: 'boolean' },
     },
     USAGE,
   );
@@ -80,15 +83,28 @@ export async function runDeploy(argv: string[]): Promise<number> {
   // Read and parse before contacting anyone: a broken file is reported the same with or without an instance.
   const { file: abs, manifest } = await readManifest(file!);
   const client = await ApiClient.open(dataDirOf(args));
-  const request = (dryRun: boolean): DeployRequest => ({ manifest, baseDir: path.dirname(abs), dryRun });
-  const planned = await client.json<DeployResult>('POST', '/api/v1/deployment', request(true));
+  const acceptDegraded = args.values['accept-degraded'] === true;
+  const request = (dryRun: boolean): DeployRequest => ({
+    manifest,
+    baseDir: path.dirname(abs),
+    dryRun,
+    ...(acceptDegraded && { acceptDegraded }),
+  });
+  const planned = await client.json<DeployResult & { placement?: string[] }>(
+    'POST',
+    '/api/v1/deployment',
+    request(true),
+  );
+  const placement = planned.placement ? `${planned.placement.map((l) => `  ${l}`).join('\n')}\n` : '';
   if (dryRunOnly) {
     if (json) printJson(planned);
     else
-      process.stdout.write(`plan for ${abs} (dry run, nothing applied):\n${renderPlan(planned.plan, color)}`);
+      process.stdout.write(
+        `plan for ${abs} (dry run, nothing applied):\n${renderPlan(planned.plan, color)}${placement}`,
+      );
     return 0;
   }
-  if (!json) process.stdout.write(`plan for ${abs}:\n${renderPlan(planned.plan, color)}`);
+  if (!json) process.stdout.write(`plan for ${abs}:\n${renderPlan(planned.plan, color)}${placement}`);
   // Applying may stop modules (grace periods) and pull images: no overall time limit.
   const result = await client.json<DeployResult>('POST', '/api/v1/deployment', request(false), {
     timeoutMs: 0,

@@ -21,6 +21,12 @@ Commands:
   identity show <device>[/<module>]    Show an identity's connection string
   demo                                 Run the hub with a simulated sensor (the quick start)
 
+Cluster (see docs/scheduling.md):
+  plan [manifest] [--fail <node>]      Where modules run, the headroom verdict, a node loss simulated
+  drain <node>                         Move a node's modules away and place nothing new there
+  cordon <node> / uncordon <node>      Place nothing new on a node / let it take work again
+  events                               The scheduler's decisions, with their reasons
+
 Commands that talk to a running instance find it through DIR/ports.json (--data-dir DIR,
 default .tandem). Run 'tandem <command> --help' for a command's options.
 `;
@@ -43,11 +49,23 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   invoke: async () => (await import('./invoke.js')).runInvoke,
   identity: async () => (await import('./identity.js')).runIdentity,
   demo: async () => (await import('./demo.js')).runDemo,
+  plan: async () => (await import('./cluster.js')).runPlan,
+  drain: async () => (await import('./cluster.js')).adminCommand('drain'),
+  cordon: async () => (await import('./cluster.js')).adminCommand('cordon'),
+  uncordon: async () => (await import('./cluster.js')).adminCommand('uncordon'),
+  events: async () => (await import('./cluster.js')).runEvents,
 };
 
 /** The error for people: its code and message, and every problem when a manifest has several. */
 function reportError(err: TandemError): void {
   process.stderr.write(`tandem: ${err.code}: ${err.message}\n`);
+  if (err.code === 'TANDEM_E_HEADROOM') {
+    const d = (err.details ?? {}) as { problems?: string[]; placement?: string[] };
+    for (const line of [...(d.problems ?? []).slice(1), ...(d.placement ?? [])])
+      process.stderr.write(`  ${line}\n`);
+    process.stderr.write('  (tandem deploy --accept-degraded applies it anyway)\n');
+    return;
+  }
   if (err.code !== 'TANDEM_E_MANIFEST') return;
   const problems = manifestProblems(err);
   if (problems.length > 1) for (const p of problems) process.stderr.write(`  ${formatProblem(p)}\n`);

@@ -1,9 +1,9 @@
 /** `tandem up`: hub + agent in the foreground with a live status view until SIGINT/SIGTERM, or --detach. */
-import os from 'node:os';
 import path from 'node:path';
 import { TandemError } from '../errors.js';
-import type { ClusterOptions } from '../runtime/cluster-node.js';
+import { limits } from '../limits.js';
 import { type RunningNode, readManifestFile, startNode } from '../runtime/start-node.js';
+import { clusterOption, NODE_OPTIONS } from './cluster-options.js';
 import { detach } from './detach.js';
 import { DEFAULT_DATA_DIR, parse, portOption } from './options.js';
 import { useColor } from './output.js';
@@ -41,12 +41,20 @@ Options:
 
 Cluster (one hub replica per edge node; see docs/cluster.md):
   --cluster URLS       Join a cluster whose store is NATS JetStream: comma-separated
-                       nats://host:port of the servers, this node's own first. Implies --no-agent.
+                       nats://host:port of the servers, this node's own first. The node's
+                       agent runs what the cluster's scheduler assigns it; with a manifest,
+                       the first node to start gives the cluster its deployment.
   --replica ID         This replica's id, unique in the cluster (default: the host name)
   --replicas N         JetStream replicas of messages and state (default 3)
   --nats-monitor URL   This node's nats-server monitoring URL (http://host:8222): lets the
                        start-up check read the peer count and fsync settings exactly
   --cluster-prefix P   Names of Tandem's JetStream stream and buckets (default TANDEM)
+  --node-cpu N         Cores this node offers the scheduler (default: the machine's)
+  --node-memory-mb N   Memory this node offers, MiB (default: the machine's)
+  --node-label K=V     A label node selectors match (repeatable)
+  --node-device D=N    N devices named D (gpu=1) this node offers (repeatable)
+  --node-down-grace-ms N  Silence after which a node is declared down and its modules move
+                       (default ${limits.clusterNodeDownGraceMs})
   -h, --help           Show this help
 `;
 
@@ -74,6 +82,7 @@ const OPTIONS = {
   replicas: { type: 'string' },
   'nats-monitor': { type: 'string' },
   'cluster-prefix': { type: 'string' },
+  ...NODE_OPTIONS,
 } as const;
 
 export async function runUp(argv: string[]): Promise<number> {
@@ -98,7 +107,7 @@ export async function runUp(argv: string[]): Promise<number> {
     dataDir,
     manifest,
     manifestBaseDir: manifestPath ? path.dirname(path.resolve(manifestPath)) : undefined,
-    agent: !v['no-agent'] && cluster === undefined,
+    agent: !v['no-agent'],
     cluster,
     upstream,
     tlsPort: portOption(v.port as string | undefined, 'port') ?? 8883,
@@ -121,38 +130,6 @@ export async function runUp(argv: string[]): Promise<number> {
   process.stderr.write('tandem: shutting down (stopping modules)\n');
   await node.close();
   return 0;
-}
-
-function clusterOption(v: Record<string, unknown>): ClusterOptions | undefined {
-  const urls = v.cluster as string | undefined;
-  if (urls === undefined) {
-    for (const flag of ['replica', 'replicas', 'nats-monitor', 'cluster-prefix'])
-      if (v[flag] !== undefined) throw new TandemError('TANDEM_E_CONFIG', `--${flag} needs --cluster`);
-    return undefined;
-  }
-  const servers = urls
-    .split(',')
-    .map((u) => u.trim())
-    .filter(Boolean);
-  for (const server of servers) {
-    if (!/^(nats|tls):\/\/[^/\s]+$/.test(server) && !/^[^/\s:]+:\d+$/.test(server))
-      throw new TandemError('TANDEM_E_CONFIG', `--cluster: '${server}' is not nats://host:port`);
-  }
-  if (servers.length === 0)
-    throw new TandemError('TANDEM_E_CONFIG', '--cluster needs at least one nats://host:port');
-  const replicas = v.replicas === undefined ? 3 : Number(v.replicas);
-  if (!Number.isInteger(replicas) || replicas < 1 || replicas > 5)
-    throw new TandemError('TANDEM_E_CONFIG', `--replicas must be 1 to 5, got '${String(v.replicas)}'`);
-  const replica = (v.replica as string | undefined) ?? os.hostname();
-  if (!/^[A-Za-z0-9_-]{1,64}$/.test(replica))
-    throw new TandemError('TANDEM_E_CONFIG', `--replica '${replica}': letters, digits, '-' and '_' only`);
-  return {
-    servers,
-    replica,
-    replicas,
-    monitorUrl: v['nats-monitor'] as string | undefined,
-    prefix: v['cluster-prefix'] as string | undefined,
-  };
 }
 
 function megabytes(value: string | undefined): number | undefined {

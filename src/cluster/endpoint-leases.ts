@@ -123,6 +123,14 @@ export class EndpointLeases extends EventEmitter implements EndpointOwnership {
     return [...this.#streams.entries()].filter(([, s]) => s.held).map(([k]) => k);
   }
 
+  /**
+   * The revision of this replica's take of a held lease: it grows with every take, so it
+   * fences what a holder writes (a reader ignores writes stamped with an older take).
+   */
+  revisionOf(stream: string): number | undefined {
+    return this.#streams.get(stream)?.held?.revision;
+  }
+
   /** Rule 1, at this instant: held, and the last confirmed heartbeat is recent enough. */
   permits(stream: string): boolean {
     return this.#streams.get(stream)?.held !== undefined && !this.#o.membership.fenced;

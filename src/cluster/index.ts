@@ -7,6 +7,7 @@
 import type { Hub } from '../hub/hub.js';
 import type { WatchableKeyValue } from '../store/types.js';
 import type { Clock } from '../util/clock.js';
+import { ClusterView } from './cluster-view.js';
 import { EndpointLeases, type LeaseEvent } from './endpoint-leases.js';
 import { Membership } from './membership.js';
 import { SessionClaims } from './session-claims.js';
@@ -36,6 +37,8 @@ export interface Coordination {
   readonly membership: Membership;
   readonly leases: EndpointLeases;
   readonly sessions: SessionClaims;
+  /** The workload keys (deployment, assignment, node states) as this replica sees them. */
+  readonly view: ClusterView;
   /** Connects the hub: superseded local sessions are closed when another replica claims them. */
   attach(hub: Hub): Promise<void>;
   status(): ClusterStatus;
@@ -68,6 +71,7 @@ export async function startCoordination(o: CoordinationOptions): Promise<Coordin
     log: o.log,
     grantWaitMs: o.timing?.grantWaitMs,
   });
+  const view = new ClusterView(membership);
   await membership.start();
   leases.start();
   const sessions = new SessionClaims(o.kv, o.replica);
@@ -85,6 +89,7 @@ export async function startCoordination(o: CoordinationOptions): Promise<Coordin
     membership,
     leases,
     sessions,
+    view,
     attach: (hub) => sessions.start((identity, session) => hub.sessionClaimed(identity, session)),
     status: () => ({
       replica: o.replica,

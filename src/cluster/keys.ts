@@ -27,3 +27,14 @@ export function decodeJson<T>(bytes: Uint8Array): T | undefined {
     return undefined;
   }
 }
+
+/** The deployment the cluster runs (written by `tandem deploy` through any replica). */
+export const deploymentKey = 'cluster/deployment';
+/** The scheduler leader's decision: where every instance runs, node conditions, events. */
+export const assignmentKey = 'cluster/assignment';
+/** A node's maintenance state (cordoned, drained); absent means active. */
+export const adminPrefix = 'cluster/admin/';
+/** What a node's agent reports: the assignment generation it applied, its modules. */
+export const nodeStatusPrefix = 'cluster/nodestatus/';
+export const adminKey = (node: string): string => adminPrefix + node;
+export const nodeStatusKey = (node: string): string => nodeStatusPrefix + node;

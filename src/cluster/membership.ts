@@ -51,6 +51,8 @@ export class Membership extends EventEmitter {
   readonly #startedAtMs: number;
   /** Overdue replicas being confirmed by a fresh read. */
   readonly #checking = new Set<string>();
+  /** What each member published about itself (its `info`), as last seen. */
+  readonly #infos = new Map<string, Record<string, unknown>>();
   /** Replicas confirmed dead, with the revision of their last heartbeat then; their leases may be taken. */
   readonly #dead = new Map<string, number>();
   #wasFenced = true;
@@ -124,6 +126,18 @@ export class Membership extends EventEmitter {
     this.#view.observe(value, entry.revision, this.#clock.nowMs());
     if (this.#dead.delete(replica)) this.#o.log?.('info', `replica ${replica} is back`);
     return false;
+  }
+
+  /**
+   * Every member this replica has heard of, with what it published and how long since its
+   * last heartbeat was seen here (the node scheduler's input; cluster/node-conditions.ts).
+   */
+  members(): { replica: string; info: Record<string, unknown>; silentMs: number }[] {
+    const now = this.#clock.nowMs();
+    return [...this.#infos.entries()].flatMap(([replica, info]) => {
+      const silentMs = this.#view.silentMs(replica, now);
+      return silentMs === undefined ? [] : [{ replica, info, silentMs }];
+    });
   }
 
   /** Replicas seen alive now (this one included while not fenced). */
@@ -247,6 +261,7 @@ export class Membership extends EventEmitter {
     const replica = change.key.slice(memberPrefix.length);
     if (change.value === undefined) {
       this.#view.removed(replica);
+      this.#infos.delete(replica);
       this.#dead.delete(replica);
       if (replica !== this.me.replica) this.emit('left', replica);
       return;
@@ -254,6 +269,7 @@ export class Membership extends EventEmitter {
     const value = decodeJson<MemberValue>(change.value);
     if (!value) return;
     this.#view.observe(value, change.revision, this.#clock.nowMs());
+    this.#infos.set(replica, value.info ?? {});
     if (this.#dead.delete(replica)) this.#o.log?.('info', `replica ${replica} is back`);
     if (value.replica === this.me.replica && value.incarnation === this.me.incarnation) {
       this.#onOwnHeartbeat(change.revision);

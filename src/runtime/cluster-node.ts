@@ -12,6 +12,7 @@ import {
   refusalError,
 } from '../store/jetstream/server-facts.js';
 import { probeNatsServer } from '../store/jetstream/server-probe.js';
+import type { NodeDeclaration } from './cluster-workloads.js';
 
 export interface ClusterOptions {
   /** nats://host:port of the JetStream servers, this node's own first. */
@@ -25,7 +26,14 @@ export interface ClusterOptions {
   /** Names of the JetStream stream and buckets (default TANDEM); one prefix per Tandem cluster. */
   readonly prefix?: string;
   /** Timing overrides (tests, drills); the defaults are in limits.ts. */
-  readonly timing?: { heartbeatMs?: number; memberTtlMs?: number; selfFenceMs?: number };
+  readonly timing?: {
+    heartbeatMs?: number;
+    memberTtlMs?: number;
+    selfFenceMs?: number;
+    nodeDownGraceMs?: number;
+  };
+  /** What this node offers the scheduler (cpu, memory, labels, devices); unset: the machine's. */
+  readonly node?: NodeDeclaration;
 }
 
 export interface JoinedCluster {

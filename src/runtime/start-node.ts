@@ -26,6 +26,7 @@ import {
   type UpstreamConnector,
 } from '../upstream/index.js';
 import { type ClusterOptions, type JoinedCluster, joinCluster } from './cluster-node.js';
+import { nodeFacts, type RunningWorkloads, startClusterWorkloads } from './cluster-workloads.js';
 import { loadConfig, storeDir, writePorts } from './data-dir.js';
 
 export interface NodeOptions {
@@ -96,18 +97,19 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   // Validate everything before anything starts: a bad manifest changes nothing.
   if (o.agent && o.tlsPort === null)
     throw new TandemError('TANDEM_E_CONFIG', 'the agent needs the TLS listener');
-  if (o.agent && o.cluster)
-    throw new TandemError('TANDEM_E_CONFIG', 'a cluster replica runs no modules (use --no-agent)');
   if (o.agent && o.manifest !== undefined) readDeployment(o.manifest);
   if (o.upstream) parseUpstreamTarget(o.upstream);
-  const settings = o.manifest === undefined || o.agent ? undefined : readEdgeHubSettings(o.manifest);
+  // One node: the agent applies the routes with the deployment. A cluster node routes with the
+  // given manifest until it sees the cluster's deployment (the node agent applies that).
+  const routesNow = o.manifest !== undefined && (!o.agent || o.cluster !== undefined);
+  const settings = routesNow ? readEdgeHubSettings(o.manifest) : undefined;
   const routes = parseRoutes(settings?.routes ?? {});
   const log = o.log ?? (() => {});
   const cluster = o.cluster
     ? await joinCluster(o.cluster, {
         storeBytesMax: o.storeBytesMax,
         log,
-        info: { host: o.plainHost ?? o.tlsHost },
+        info: { host: o.plainHost ?? o.tlsHost, ...(o.agent && { node: nodeFacts(o.cluster.node) }) },
       })
     : undefined;
   const store =
@@ -173,25 +175,47 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
         caPath: tls.caPath,
         caPem: tls.caPem,
         supervisor: o.supervisor,
-        onChange: o.onModuleChange,
+        onChange: () => {
+          o.onModuleChange?.();
+          placed?.nodeAgent.moduleChanged();
+        },
         log,
+        clusterNode: o.cluster?.replica,
       })
     : undefined;
   const initial =
     o.manifest === undefined
       ? undefined
       : { manifest: o.manifest, baseDir: o.manifestBaseDir ?? process.cwd() };
-  await agent?.start(initial);
+  let placed: RunningWorkloads | undefined;
+  if (agent && cluster && o.cluster) {
+    placed = await startClusterWorkloads({
+      cluster,
+      agent,
+      node: o.cluster.replica,
+      nodeDownGraceMs: o.cluster.timing?.nodeDownGraceMs,
+      log,
+    });
+    if (initial && (await placed.workloads.bootstrap(initial.manifest, initial.baseDir)))
+      log('info', 'cluster deployment: none yet, so this node gave it the manifest it started with');
+  } else {
+    await agent?.start(initial);
+  }
+  const workloads = placed?.workloads;
   const upstream = o.upstream ? startUpstream(hub, o.upstream, { log }) : undefined;
   const upstreamStatus = upstream ? () => upstream.status() : undefined;
+  const clusterStatus = cluster
+    ? () => ({ ...cluster.status(), ...(workloads && { workloads: workloads.clusterStatus() }) })
+    : undefined;
   const api = await startApi({
     hub,
     info,
     host: o.apiHost ?? '127.0.0.1',
     port: o.apiPort ?? 0,
-    agent,
+    agent: workloads ?? agent,
+    workloads,
     upstreamStatus,
-    cluster: cluster?.status,
+    cluster: clusterStatus,
   });
   const ports = { ...info.ports, api: api.port };
   await writePorts(o.dataDir, { pid: process.pid, host: o.apiHost ?? '127.0.0.1', ...ports });
@@ -206,8 +230,17 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     agent,
     upstream,
     cluster,
-    status: () => collectStatus({ hub, info, agent, upstreamStatus, cluster: cluster?.status }),
+    status: () =>
+      collectStatus({
+        hub,
+        info,
+        agent: workloads ?? agent,
+        workloads,
+        upstreamStatus,
+        cluster: clusterStatus,
+      }),
     close: async (options) => {
+      await placed?.close();
       await agent?.close({ leaveRunning: options?.leaveModulesRunning });
       await upstream?.close();
       await api.close();

@@ -58,6 +58,12 @@ export class LivenessView {
     return seen !== undefined && seen.incarnation === incarnation && nowMs - seen.seenAtMs < this.#ttlMs;
   }
 
+  /** How long since a new heartbeat of `replica` was seen; undefined for a member never seen (or gone). */
+  silentMs(replica: string, nowMs: number): number | undefined {
+    const seen = this.#members.get(replica);
+    return seen === undefined ? undefined : nowMs - seen.seenAtMs;
+  }
+
   /** Members whose heartbeat is overdue now. */
   overdue(nowMs: number): string[] {
     return [...this.#members.entries()]

@@ -75,7 +75,19 @@ export class Agent implements AgentFace {
   }
 
   deploy(manifest: unknown, options: DeployOptions): Promise<DeployResult> {
-    const run = this.#queue.then(() => this.#deploy(manifest, options));
+    return this.deployPart(manifest, undefined, options);
+  }
+
+  /**
+   * A cluster node's share of a deployment: the whole manifest (its routes apply everywhere),
+   * but only the modules in `modules` run here; the others run on other nodes.
+   */
+  deployPart(
+    manifest: unknown,
+    modules: ReadonlySet<string> | undefined,
+    options: DeployOptions,
+  ): Promise<DeployResult> {
+    const run = this.#queue.then(() => this.#deploy(manifest, options, modules));
     this.#queue = run.catch(() => undefined);
     return run;
   }
@@ -99,10 +111,14 @@ export class Agent implements AgentFace {
     await this.#reporter.close();
   }
 
-  async #deploy(manifest: unknown, options: DeployOptions): Promise<DeployResult> {
+  async #deploy(
+    manifest: unknown,
+    options: DeployOptions,
+    only?: ReadonlySet<string>,
+  ): Promise<DeployResult> {
     let model: Deployment;
     try {
-      model = readDeployment(manifest);
+      model = share(readDeployment(manifest), only);
     } catch (err) {
       if (isTandemError(err)) this.#reporter.setDesiredStatus(400, err.message);
       throw err;
@@ -208,4 +224,12 @@ export class Agent implements AgentFace {
 
 function describePlan(steps: readonly PlanStep[]): string {
   return steps.length === 0 ? 'no module changes' : steps.map((s) => `${s.action} ${s.module}`).join(', ');
+}
+
+/** The part of a deployment one cluster node runs: its modules and their twins. */
+function share(model: Deployment, only: ReadonlySet<string> | undefined): Deployment {
+  if (!only) return model;
+  const pick = <T>(r: Readonly<Record<string, T>>) =>
+    Object.fromEntries(Object.entries(r).filter(([k]) => only.has(k)));
+  return { ...model, modules: pick(model.modules), moduleTwins: pick(model.moduleTwins) };
 }

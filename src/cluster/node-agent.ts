@@ -6,7 +6,6 @@
  * applied to its status key, which the leader waits for before trusting the node again.
  */
 import type { Agent } from '../agent/agent.js';
-import { manifestWithModules } from '../core/manifest/filter.js';
 import { moduleOf } from '../core/placement/model.js';
 import { limits } from '../limits.js';
 import type { WatchableKeyValue } from '../store/types.js';
@@ -80,7 +79,7 @@ export class NodeAgent {
     const dep = this.#o.view.deployment;
     if (rec.deploymentHash !== null && dep && dep.hash === rec.deploymentHash) {
       const keep = this.modulesHere(rec);
-      await this.#o.agent.deploy(manifestWithModules(dep.manifest, keep), {
+      await this.#o.agent.deployPart(dep.manifest, keep, {
         baseDir: dep.baseDir,
         dryRun: false,
       });

@@ -41,6 +41,8 @@ const routes = {
   toCloud: 'FROM /messages/* WHERE NOT IS_DEFINED($connectionModuleId) INTO $upstream',
 };
 
+const emptyAgent = { 'properties.desired': { schemaVersion: '1.1', modules: {} } };
+
 export interface Replica {
   readonly name: string;
   readonly node: LabNs;
@@ -83,18 +85,36 @@ export class HubCluster {
   /** MQTT keepalive of the lab's clients: how soon they notice a silently dead link (a cut). */
   clientKeepaliveSec = 5;
 
-  static async start(nodes = 3): Promise<HubCluster> {
+  /** More `tandem up` arguments for replica i (what a node offers the scheduler). */
+  replicaArgs: (i: number) => string[] = () => [];
+
+  static async start(
+    nodes = 3,
+    options: { replicaArgs?: (i: number) => string[]; agents?: boolean } = {},
+  ): Promise<HubCluster> {
     const lab = await NetLab.create({ nodes });
     try {
       const nats = await NatsCluster.start(lab);
       const cloud = await NsMosquitto.start(lab, lab.clients);
       const dir = await lab.tempDir('hub');
       const manifest = path.join(dir, 'routes.json');
-      await writeFile(manifest, JSON.stringify(manifestWithRoutes(routes)));
+      // With node agents, the cluster's deployment comes from `tandem deploy` (the test's); the
+      // replicas start with an empty one. Without, the hub replicas route for client modules.
+      const deployment = options.agents
+        ? {
+            modulesContent: {
+              $edgeAgent: emptyAgent,
+              $edgeHub: { 'properties.desired': { schemaVersion: '1.1', routes: {} } },
+            },
+          }
+        : manifestWithRoutes(routes);
+      await writeFile(manifest, JSON.stringify(deployment));
       const dirs = await Promise.all(lab.nodes.map((_, i) => lab.tempDir(`replica${i}`)));
       await shareOneCa(dirs);
       await lab.setHosts(lab.clients, { [gatewayHost]: lab.nodes.map((n) => n.address) });
       const cluster = new HubCluster(lab, nats, cloud, manifest, dirs);
+      const extra = options.replicaArgs ?? (() => []);
+      cluster.replicaArgs = options.agents ? extra : (i) => ['--no-agent', ...extra(i)];
       for (let i = 0; i < nodes; i++) cluster.startReplica(i);
       await Promise.all(cluster.replicas.map((_, i) => cluster.waitReady(i)));
       await cluster.#openRegistry();
@@ -139,8 +159,9 @@ export class HubCluster {
       edgeDevice,
       '--port',
       String(hubMqttsPort),
+      // Every address of the node: modules run there reach it as localhost.
       '--host',
-      r.node.address,
+      '0.0.0.0',
       '--tls-name',
       gatewayHost,
       '--plain-port',
@@ -157,6 +178,7 @@ export class HubCluster {
       'cloud/{deviceId}',
       '--status-interval',
       '0',
+      ...this.replicaArgs(i),
     ];
     // TANDEM_CLUSTER_LOGS=DIR keeps every replica's output after the lab is gone (debugging a failure).
     const logDir = process.env.TANDEM_CLUSTER_LOGS;

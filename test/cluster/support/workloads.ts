@@ -1,0 +1,189 @@
+/**
+ * Cluster workloads in the lab: manifests with real process modules (the recording module,
+ * written with the Azure IoT SDK), the replicas' HTTP API for deploy / plan / drain, and the
+ * modules' records of what each instance processed.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { nodeArgs, repoRoot } from '../../support/paths.js';
+import { waitFor } from '../../support/wait.js';
+import type { HubCluster } from './hub-cluster.js';
+
+const apiPort = 8080;
+
+export interface ModuleDef {
+  readonly name: string;
+  readonly cpu?: number;
+  readonly memoryMb?: number;
+  readonly volume?: 'local';
+}
+
+/** Device telemetry goes to every module's input1 and to the cloud. */
+export function workloadManifest(recordDir: string, modules: readonly ModuleDef[]): unknown {
+  const routes: Record<string, string> = {
+    toCloud: 'FROM /messages/* WHERE NOT IS_DEFINED($connectionModuleId) INTO $upstream',
+  };
+  for (const m of modules) {
+    routes[`to_${m.name}`] =
+      `FROM /messages/* WHERE NOT IS_DEFINED($connectionModuleId) INTO BrokeredEndpoint("/modules/${m.name}/inputs/input1")`;
+  }
+  const spec = (m: ModuleDef) => ({
+    type: 'process',
+    restartPolicy: 'always',
+    settings: { command: 'node', args: nodeArgs('test/cluster/support/clients/recording-module') },
+    env: { RECORD_DIR: { value: recordDir } },
+    ...((m.cpu !== undefined || m.memoryMb !== undefined) && {
+      resources: {
+        ...(m.cpu !== undefined && { cpu: m.cpu }),
+        ...(m.memoryMb !== undefined && { memoryMb: m.memoryMb }),
+      },
+    }),
+    ...(m.volume && { volume: { kind: m.volume } }),
+  });
+  return {
+    modulesContent: {
+      $edgeAgent: {
+        'properties.desired': {
+          schemaVersion: '1.1',
+          modules: Object.fromEntries(modules.map((m) => [m.name, spec(m)])),
+        },
+      },
+      $edgeHub: { 'properties.desired': { schemaVersion: '1.1', routes } },
+    },
+  };
+}
+
+export interface ApiAnswer {
+  readonly status: number;
+  readonly json: Record<string, unknown>;
+}
+
+/** One call to replica i's API (the test process reaches every namespace). */
+export async function callApi(
+  c: HubCluster,
+  i: number,
+  method: string,
+  url: string,
+  body?: unknown,
+): Promise<ApiAnswer> {
+  const res = await fetch(`http://${c.replicas[i]!.node.address}:${apiPort}${url}`, {
+    method,
+    ...(body !== undefined && {
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+}
+
+export function deploy(
+  c: HubCluster,
+  i: number,
+  manifest: unknown,
+  o: { dryRun?: boolean; acceptDegraded?: boolean } = {},
+): Promise<ApiAnswer> {
+  return callApi(c, i, 'POST', '/api/v1/deployment', { manifest, baseDir: repoRoot, ...o });
+}
+
+export interface WorkloadsStatus {
+  readonly leader: string | null;
+  readonly generation: number;
+  readonly headroom: { ok: boolean; problems: string[] };
+  readonly nodes: {
+    name: string;
+    condition: string;
+    admin: string;
+    instances: string[];
+    modules: { name: string; state: string; pid?: number }[];
+  }[];
+  readonly events: {
+    kind: string;
+    instance?: string;
+    node?: string;
+    from?: string;
+    to?: string;
+    reason: string;
+  }[];
+}
+
+export async function workloadsStatus(c: HubCluster, i: number): Promise<WorkloadsStatus> {
+  const s = await c.status(i);
+  return (s.cluster as { workloads: WorkloadsStatus }).workloads;
+}
+
+/** The node whose agent reports `module` running (by replica index), as replica i sees it. */
+export async function runningAt(c: HubCluster, i: number, module: string): Promise<number | undefined> {
+  const s = await workloadsStatus(c, i).catch(() => undefined);
+  const node = s?.nodes.find((n) => n.modules.some((m) => m.name === module && m.state === 'running'));
+  return node === undefined ? undefined : c.replicas.findIndex((r) => r.name === node.name);
+}
+
+export async function waitRunning(
+  c: HubCluster,
+  i: number,
+  module: string,
+  timeoutMs = 60_000,
+): Promise<number> {
+  let at: number | undefined;
+  await waitFor(
+    `${module} running somewhere`,
+    async () => (at = await runningAt(c, i, module)) !== undefined,
+    timeoutMs,
+    () => c.describe(),
+  );
+  return at as number;
+}
+
+export interface ProcessedRecord {
+  readonly atMs: number;
+  readonly node: string;
+  readonly pid: number;
+  readonly module: string;
+  readonly sender: string;
+  readonly seq: number;
+}
+
+/** Every record every module instance wrote so far. */
+export async function readRecords(dir: string): Promise<ProcessedRecord[]> {
+  const out: ProcessedRecord[] = [];
+  for (const f of await readdir(dir).catch(() => [] as string[])) {
+    const text = await readFile(path.join(dir, f), 'utf8');
+    for (const line of text.split('\n')) {
+      if (!line) continue;
+      try {
+        out.push(JSON.parse(line) as ProcessedRecord);
+      } catch {
+        // A line being written when the instance was killed.
+      }
+    }
+  }
+  return out.sort((a, b) => a.atMs - b.atMs);
+}
+
+/**
+ * Feeds the modules' records into the cluster's checker as arrivals at `module/<m>/input1`,
+ * each once, so G1-G3 are checked for modules Tandem runs exactly as for client consumers.
+ */
+export class RecordImporter {
+  readonly #c: HubCluster;
+  readonly #dir: string;
+  readonly #seen = new Set<string>();
+  readonly records: ProcessedRecord[] = [];
+
+  constructor(c: HubCluster, dir: string) {
+    this.#c = c;
+    this.#dir = dir;
+  }
+
+  async sync(): Promise<ProcessedRecord[]> {
+    for (const r of await readRecords(this.#dir)) {
+      const key = `${r.pid}/${r.module}/${r.sender}/${r.seq}/${r.atMs}`;
+      if (this.#seen.has(key)) continue;
+      this.#seen.add(key);
+      this.records.push(r);
+      this.#c.recorder.arrived(`module/${r.module}/input1`, r.sender, r.seq, r.atMs, `${r.node}/${r.pid}`);
+    }
+    return this.records;
+  }
+}

@@ -162,6 +162,30 @@ export function describeCluster(cluster: unknown): string | undefined {
   return `replica=${c.replica ?? '?'} alive=${alive} delivers=${leases}${c.fenced ? ' FENCED (store unreachable)' : ''}`;
 }
 
+interface WorkloadsView {
+  leader?: string | null;
+  headroom?: { ok: boolean; problems: string[] };
+  nodes?: { name: string; condition: string; admin: string; instances: string[] }[];
+  events?: { at: string; kind: string; instance?: string; node?: string; reason: string }[];
+}
+
+/** The cluster's workloads: leader, each node and what runs there, headroom, the newest events. */
+export function workloadLines(cluster: unknown, width: number): string[] {
+  const w = (cluster as { workloads?: WorkloadsView } | undefined)?.workloads;
+  if (!w) return [];
+  const lines = [
+    `scheduler: leader=${w.leader ?? 'none'} headroom=${w.headroom?.ok === false ? 'NO' : 'ok'}`,
+  ];
+  for (const p of w.headroom?.problems ?? []) lines.push(`  ${p}`);
+  for (const n of w.nodes ?? []) {
+    const state = n.admin === 'active' ? n.condition : `${n.condition},${n.admin}`;
+    lines.push(`  node ${n.name} (${state}): ${n.instances.join(', ') || '-'}`);
+  }
+  for (const e of w.events ?? [])
+    lines.push(`  ${e.at} ${e.kind} ${e.instance ?? e.node ?? ''}: ${e.reason}`);
+  return lines.map((l) => fit(l, width));
+}
+
 function upstreamQueue(s: StatusResponse): number | undefined {
   return s.endpoints.find((e) => e.stream === 'upstream')?.queueLength;
 }
@@ -177,6 +201,7 @@ export function renderStatus(status: StatusResponse, options: RenderStatusOption
   if (upstream) out.push('', fit(`upstream: ${upstream}`, width));
   const cluster = describeCluster(status.cluster);
   if (cluster) out.push(fit(`cluster: ${cluster}`, width));
+  out.push(...workloadLines(status.cluster, width));
   return `${out.join('\n')}\n`;
 }
 

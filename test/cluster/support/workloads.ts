@@ -128,7 +128,10 @@ export async function waitRunning(
   let at: number | undefined;
   await waitFor(
     `${module} running somewhere`,
-    async () => (at = await runningAt(c, i, module)) !== undefined,
+    async () => {
+      at = await runningAt(c, i, module);
+      return at !== undefined;
+    },
     timeoutMs,
     () => c.describe(),
   );

@@ -73,7 +73,8 @@ own_first() { # replica i's server list: its own node's server first
   echo "$list"
 }
 for i in 0 1 2; do
-  node bin/tandem.js up examples/cluster/routes.json --cluster "$(own_first $i)" --replica "r$i" \
+  # --no-agent: the example's module is a client script (examples/cluster/module.mjs), not a deployed one.
+  node bin/tandem.js up examples/cluster/routes.json --no-agent --cluster "$(own_first $i)" --replica "r$i" \
     --nats-monitor "http://127.0.0.1:$(monitor_port $i)" --data-dir "$dir/r$i" \
     --hub-name tandem.local --device-id edge --port 0 --host 127.0.0.1 \
     --plain-port "$(mqtt_port $i)" --api-port "$(api_port $i)" --status-interval 0 >"$dir/r$i.log" 2>&1 &

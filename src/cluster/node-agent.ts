@@ -33,11 +33,6 @@ export class NodeAgent {
     this.#o = o;
   }
 
-  /** The assignment generation this node has carried out. */
-  get appliedGeneration(): number {
-    return this.#applied;
-  }
-
   start(): void {
     this.#o.view.on('changed', () => this.#sync());
     this.#sync();
@@ -50,7 +45,7 @@ export class NodeAgent {
   }
 
   /** Modules with an instance running on this node under `rec` (waiting ones run nowhere). */
-  modulesHere(rec: AssignmentRecord): Set<string> {
+  #modulesHere(rec: AssignmentRecord): Set<string> {
     const waiting = new Set(rec.waiting.map((w) => w.instance));
     return new Set(
       Object.entries(rec.assignment)
@@ -78,7 +73,7 @@ export class NodeAgent {
     if (this.#stopped || this.#queuedGeneration > rec.generation) return;
     const dep = this.#o.view.deployment;
     if (rec.deploymentHash !== null && dep && dep.hash === rec.deploymentHash) {
-      const keep = this.modulesHere(rec);
+      const keep = this.#modulesHere(rec);
       await this.#o.agent.deployPart(dep.manifest, keep, {
         baseDir: dep.baseDir,
         dryRun: false,

@@ -18,7 +18,6 @@ export interface DeploymentRecord {
 }
 
 export type ClusterEventKind =
-  | 'leader'
   | 'placed'
   | 'failover'
   | 'rebalance'

@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Agent } from '../agent/agent.js';
-import type { AgentStatus, DeployOptions, DeployResult, PlanStep } from '../agent/face.js';
+import type { AgentFace, AgentStatus, DeployOptions, DeployResult, PlanStep } from '../agent/face.js';
 import type { Deployment } from '../core/manifest/deployment.js';
 import { readDeployment } from '../core/manifest/index.js';
 import { policyProblems, renderSchedule } from '../core/placement/explain.js';
@@ -45,7 +45,7 @@ export interface WorkloadsOptions {
   readonly nodeDownGraceMs?: number;
 }
 
-export class ClusterWorkloads {
+export class ClusterWorkloads implements AgentFace {
   readonly #o: WorkloadsOptions;
 
   constructor(o: WorkloadsOptions) {

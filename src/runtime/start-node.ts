@@ -162,6 +162,8 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     edgeDeviceId: config.edgeDeviceId,
     ports: { ...(mqtts ? { mqtts } : {}), ...(mqtt ? { mqtt } : {}) },
   };
+  // A cluster node's workloads; the agent reports module changes to them once they run.
+  let placed: RunningWorkloads | undefined;
   const agent = o.agent
     ? new Agent({
         hub,
@@ -187,7 +189,6 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     o.manifest === undefined
       ? undefined
       : { manifest: o.manifest, baseDir: o.manifestBaseDir ?? process.cwd() };
-  let placed: RunningWorkloads | undefined;
   if (agent && cluster && o.cluster) {
     placed = await startClusterWorkloads({
       cluster,

@@ -112,14 +112,3 @@ export function bestNode(
   }
   return best ? best.name : { why };
 }
-
-/** The usage an assignment puts on its nodes (waiting instances excluded: they run nowhere). */
-export function usageOf(input: PlacementInput, p: Placement): Usage {
-  const usage = new Usage();
-  const waiting = new Set(p.waiting.map((w) => w.instance));
-  for (const inst of instancesOf(input.workloads)) {
-    const node = p.assignment[inst.id];
-    if (node !== undefined && !waiting.has(inst.id)) usage.add(node, inst.workload);
-  }
-  return usage;
-}

@@ -8,7 +8,7 @@
 import { limits } from '../../limits.js';
 import { Usage, whyNot } from './fit.js';
 import { checkHeadroom } from './headroom.js';
-import { type Assignment, compare, instancesOf, type PlacementInput, type Workload } from './model.js';
+import { type Assignment, compare, instancesOf, type PlacementInput } from './model.js';
 import { type Placement, place } from './place.js';
 
 /** Lower is better: instances unplaced now weigh most, then instances a simulated loss would strand. */
@@ -35,18 +35,13 @@ function bestMove(
 ): { p: Placement; score: number } | undefined {
   const waiting = new Set(p.waiting.map((w) => w.instance));
   const nodes = [...input.nodes].sort((a, b) => compare(a.name, b.name));
-  const workloads = new Map<string, Workload>(input.workloads.map((w) => [w.module, w]));
   let best: { p: Placement; score: number } | undefined;
   for (const inst of instancesOf(input.workloads)) {
     const from = p.assignment[inst.id];
     if (from === undefined || waiting.has(inst.id) || inst.workload.volume === 'local') continue;
     const usage = usageWithout(input, p.assignment, waiting, inst.id);
     for (const node of nodes) {
-      if (
-        node.name === from ||
-        whyNot(node, workloads.get(inst.workload.module) as Workload, usage, { keeping: false })
-      )
-        continue;
+      if (node.name === from || whyNot(node, inst.workload, usage, { keeping: false })) continue;
       const candidate = place({ ...input, current: { ...p.assignment, [inst.id]: node.name } });
       const s = score(input, candidate);
       if (s < (best?.score ?? current)) best = { p: candidate, score: s };

@@ -5,9 +5,11 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { limits } from '../../../src/limits.js';
+import { assertHolds, check, summarize } from '../../support/checker.js';
 import { nodeArgs, repoRoot } from '../../support/paths.js';
 import { waitFor } from '../../support/wait.js';
-import type { HubCluster } from './hub-cluster.js';
+import { HubCluster } from './hub-cluster.js';
 
 const apiPort = 8080;
 
@@ -189,4 +191,36 @@ export class RecordImporter {
     }
     return this.records;
   }
+}
+
+/** Three nodes of 1 core and 1 GiB each, with node agents: small enough that headroom shows. */
+export function startWorkloadCluster(): Promise<HubCluster> {
+  return HubCluster.start(3, {
+    replicaArgs: () => ['--node-cpu', '1', '--node-memory-mb', '1024'],
+    agents: true,
+  });
+}
+
+/**
+ * After the devices stopped: waits until every acknowledged message was processed by every
+ * module in `modules`, then checks G1-G3 and that no lease had two holders; the summary.
+ */
+export async function checkEveryAckedProcessed(
+  c: HubCluster,
+  records: RecordImporter,
+  modules: readonly string[],
+): Promise<string> {
+  const routing = () => modules.map((m) => `module/${m}/input1`);
+  await waitFor(
+    `every acknowledged message processed by ${modules.join(', ')}`,
+    async () => {
+      await records.sync();
+      return check({ ...c.recorder.history(), leases: [] }, routing).totals.missing === 0;
+    },
+    90_000,
+    () => summarize(check({ ...c.recorder.history(), leases: [] }, routing)),
+  );
+  const report = check({ ...c.recorder.history(), leases: c.leases() }, routing);
+  assertHolds(report, { windowMax: limits.inflightWindowMessagesMax });
+  return summarize(report);
 }

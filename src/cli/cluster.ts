@@ -31,7 +31,7 @@ export async function runPlan(argv: string[]): Promise<number> {
     PLAN_USAGE,
   );
   if (!args) return 0;
-  const [file] = positionals(args, ['[manifest]'], 0, PLAN_USAGE);
+  const [file] = positionals(args, ['[manifest]'], 1, PLAN_USAGE);
   const manifest = file === undefined ? undefined : (await readManifest(file)).manifest;
   const client = await ApiClient.open(dataDirOf(args));
   const fail = (args.values.fail as string[] | undefined) ?? [];
@@ -61,7 +61,7 @@ export function adminCommand(verb: 'drain' | 'cordon' | 'uncordon') {
     const usage = ADMIN_USAGE(verb, ADMIN_TEXT[verb] ?? '');
     const args = parse(argv, { 'data-dir': { type: 'string' } }, usage);
     if (!args) return 0;
-    const [node] = positionals(args, ['<node>'], 1, usage);
+    const [node] = positionals(args, ['<node>'], 0, usage);
     const client = await ApiClient.open(dataDirOf(args));
     await client.json('POST', `/api/v1/cluster/nodes/${encodeURIComponent(node!)}/${verb}`, {});
     process.stdout.write(

@@ -231,6 +231,28 @@ function problems(e: EndpointReport, windowMax: number): string[] {
   return out;
 }
 
+/** Missing messages as runs per sender ("d0 12-30, d1 4"), so a gap's place in a run shows. */
+function ranges(refs: readonly MessageRef[]): string {
+  const bySender = new Map<string, number[]>();
+  for (const r of refs) bySender.set(r.sender, [...(bySender.get(r.sender) ?? []), r.seq]);
+  const out: string[] = [];
+  for (const [sender, seqs] of [...bySender].sort(([a], [b]) => a.localeCompare(b))) {
+    const runs: string[] = [];
+    let start = -1;
+    let prev = -1;
+    for (const seq of [...seqs].sort((a, b) => a - b)) {
+      if (seq !== prev + 1) {
+        if (start >= 0) runs.push(start === prev ? `${start}` : `${start}-${prev}`);
+        start = seq;
+      }
+      prev = seq;
+    }
+    runs.push(start === prev ? `${start}` : `${start}-${prev}`);
+    out.push(`${sender} ${runs.join(' ')}`);
+  }
+  return out.join(', ');
+}
+
 /** One line per endpoint: the counts a log of a run should show. */
 export function summarize(report: CheckReport): string {
   const t = report.totals;
@@ -238,7 +260,8 @@ export function summarize(report: CheckReport): string {
     (e) =>
       `  ${e.endpoint}: expected ${e.expected}, arrivals ${e.arrivals} (distinct ${e.distinct}), ` +
       `missing ${e.missing.length}, out of order ${e.orderViolations.length}, repeats ${e.repeats} ` +
-      `(max rewind ${e.maxRewind}, max deliveries ${e.maxDeliveries}), overlaps ${e.overlaps.length}`,
+      `(max rewind ${e.maxRewind}, max deliveries ${e.maxDeliveries}), overlaps ${e.overlaps.length}` +
+      (e.missing.length > 0 ? `; missing ${ranges(e.missing)}` : ''),
   );
   return [`sent ${t.sent}, acked ${t.acked}, arrivals ${t.arrivals}`, ...lines].join('\n');
 }

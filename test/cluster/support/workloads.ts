@@ -10,6 +10,7 @@ import { assertHolds, check, summarize } from '../../support/checker.js';
 import { nodeArgs, repoRoot } from '../../support/paths.js';
 import { waitFor } from '../../support/wait.js';
 import { HubCluster } from './hub-cluster.js';
+import type { CommandResult } from './lab-process.js';
 
 const apiPort = 8080;
 
@@ -53,6 +54,28 @@ export function workloadManifest(recordDir: string, modules: readonly ModuleDef[
       $edgeHub: { 'properties.desired': { schemaVersion: '1.1', routes } },
     },
   };
+}
+
+/**
+ * Runs the \`tandem\` CLI as an operator on node i would: inside its namespace, against its
+ * data directory (the CLI finds the node's API through ports.json).
+ */
+export function cli(c: HubCluster, i: number, args: readonly string[]): Promise<CommandResult> {
+  const r = c.replicas[i]!;
+  return c.lab.exec(r.node, process.execPath, [...nodeArgs('src/cli/run'), ...args, '--data-dir', r.dataDir]);
+}
+
+/** Prometheus text of replica i's /metrics, as a map from series (name with labels) to value. */
+export async function metrics(c: HubCluster, i: number): Promise<Map<string, number>> {
+  const res = await fetch(`http://${c.replicas[i]!.node.address}:${apiPort}/metrics`, {
+    signal: AbortSignal.timeout(10_000),
+  });
+  const out = new Map<string, number>();
+  for (const line of (await res.text()).split('\n')) {
+    const m = /^(\S+) (\S+)$/.exec(line);
+    if (m && !line.startsWith('#')) out.set(m[1]!, Number(m[2]));
+  }
+  return out;
 }
 
 export interface ApiAnswer {
@@ -193,10 +216,14 @@ export class RecordImporter {
   }
 }
 
-/** Three nodes of 1 core and 1 GiB each, with node agents: small enough that headroom shows. */
-export function startWorkloadCluster(): Promise<HubCluster> {
-  return HubCluster.start(3, {
-    replicaArgs: () => ['--node-cpu', '1', '--node-memory-mb', '1024'],
+/**
+ * Nodes of 1 core and 1 GiB each, with node agents: small enough that headroom shows. Fewer
+ * than three nodes keep that many JetStream replicas (two servers cannot hold three).
+ */
+export function startWorkloadCluster(nodes = 3): Promise<HubCluster> {
+  const replicas = nodes < 3 ? ['--replicas', String(nodes)] : [];
+  return HubCluster.start(nodes, {
+    replicaArgs: () => ['--node-cpu', '1', '--node-memory-mb', '1024', ...replicas],
     agents: true,
   });
 }

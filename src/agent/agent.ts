@@ -169,6 +169,8 @@ export class Agent implements AgentFace {
         await (this.#o.clusterNode === undefined ? host?.remove() : host?.release());
         break;
       case 'stop':
+        // Recorded as stopped, so that a later deployment asking for it running starts it again.
+        if (host && spec) host.update(spec);
         await host?.stop();
         break;
       case 'update':

@@ -182,7 +182,7 @@ export class HubCluster {
     ];
     // TANDEM_CLUSTER_LOGS=DIR keeps every replica's output after the lab is gone (debugging a failure).
     const logDir = process.env.TANDEM_CLUSTER_LOGS;
-    const logFile = logDir ? path.join(logDir, `${r.name}.log`) : undefined;
+    const logFile = logDir ? path.join(logDir, `${this.lab.id}-${r.name}.log`) : undefined;
     const p = this.lab.spawn(r.node, process.execPath, args, { cwd: process.cwd(), logFile });
     r.process = p;
     p.onLine((line) => this.#onReplicaLine(r, line));

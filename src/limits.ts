@@ -145,6 +145,11 @@ export const limits = {
   jetstreamOpenStallMs: 30_000,
   /** A key-value watch whose consumer ended is started again (with every current entry) after this. */
   jetstreamWatchRestartMs: 1000,
+  /**
+   * While no log tailer can be started, the log is read by single requests this often: what
+   * another replica appended reaches this one's endpoints at most this late meanwhile.
+   */
+  jetstreamTailerPollMs: 250,
   /** Local HTTP API request body cap. */
   apiBodyBytesMax: 1024 * 1024,
   /** A local API call slower than this means a wedged instance: the CLI says so instead of hanging. */

@@ -20,8 +20,9 @@
  * before T in the store's order, so it was sent before T was acknowledged, and it stopped
  * selfFenceMs after that send at the latest: before the taker starts. Two takers racing
  * are the same case (the later write is the take; the earlier taker is the old holder).
- * The compare-and-set only keeps such races rare. A replica whose lease is re-confirmed as
- * its own (after a fence) resumes without a write and without the wait: nobody wrote since.
+ * The compare-and-set only keeps such races rare. A replica whose lease still names it after
+ * a fence takes it again the same way (its view may not show a take made while it was cut
+ * off), so it resumes a grant wait after the fence lifts.
  *
  * Progress of a held endpoint goes to a key of its own (`cluster/checkpoint/<stream>`):
  * every value written there is a true "all up to here was acknowledged", whoever wrote it,
@@ -217,13 +218,8 @@ export class EndpointLeases extends EventEmitter implements EndpointOwnership {
 
   async #acquire(stream: string, s: StreamState): Promise<void> {
     if (!s.handlers || s.held || s.pending || this.#o.membership.fenced) return;
-    // Still ours in this replica's own view (a fence lifted): resume, nobody wrote since.
     if (s.seen && this.#isMine(s.seen.value)) {
-      if (this.#clock.nowMs() < s.notBeforeMs) return; // the retry timer comes back
-      const checkpoint = await this.#readCheckpoint(stream, s.seen.value);
-      if (!s.handlers || s.held || !s.seen || !this.#isMine(s.seen.value) || this.#o.membership.fenced)
-        return;
-      this.#grant(stream, s, { revision: s.seen.revision, checkpoint }, 'still ours');
+      await this.#retake(stream, s, s.seen);
       return;
     }
     const entry = await this.#o.kv.get(leaseKey(stream));
@@ -249,6 +245,39 @@ export class EndpointLeases extends EventEmitter implements EndpointOwnership {
     const from = current?.replica ? ` from ${current.replica}` : '';
     const detail = `${decision.kind}${from}, revision ${entry?.revision ?? 0} -> ${revision}`;
     this.#waitThenGrant(stream, s, { revision, checkpoint: handedOver }, detail);
+  }
+
+  /**
+   * Still ours in this replica's view after a fence lifted: taken again like any take (a
+   * compare-and-set on the revision seen, then rule 2's wait), not resumed at once. The view
+   * can lag behind a take by another replica: seen on nats-server 2.9.10 after a cut healed,
+   * the replica's watch brought its own new heartbeat (lifting the fence) before the take
+   * that happened while it was cut off, and two replicas delivered one endpoint.
+   */
+  async #retake(
+    stream: string,
+    s: StreamState,
+    seen: { value: LeaseValue | undefined; revision: number },
+  ): Promise<void> {
+    if (this.#clock.nowMs() < s.notBeforeMs) return; // the retry timer comes back
+    const checkpoint = seen.value?.checkpoint ?? 0;
+    let revision: number;
+    try {
+      const value: LeaseValue = { ...this.#holder(), checkpoint };
+      revision = await this.#o.kv.put(leaseKey(stream), encodeJson(value), {
+        expectedRevision: seen.revision,
+      });
+    } catch (err) {
+      // Taken meanwhile: this replica's view will show by whom; until then it waits.
+      if (isTandemError(err, 'TANDEM_E_STORE_CONFLICT')) return;
+      throw err;
+    }
+    this.#waitThenGrant(
+      stream,
+      s,
+      { revision, checkpoint },
+      `still ours, revision ${seen.revision} -> ${revision}`,
+    );
   }
 
   #holder(): Pick<LeaseValue, 'replica' | 'incarnation'> {

@@ -270,6 +270,8 @@ async function assemble(opening: Opening): Promise<JetStreamStore> {
     start: () => startTailer(js, names.log, view, frameBytesMax(), log),
     view,
     lastSeq: async () => (await jsm.streams.info(names.log)).state.last_seq,
+    // From the stream leader (not a direct get, which a lagging replica may answer "none").
+    readAt: async (seq) => (await jsm.streams.getMessage(names.log, { seq }))?.data ?? null,
     alive,
     log,
   });

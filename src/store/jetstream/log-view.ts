@@ -26,6 +26,9 @@ import { itemSeq } from './seqs.js';
 
 type Listener = (streams: readonly string[]) => void;
 
+/** The payload of a message that is gone. */
+const empty = new Uint8Array(0);
+
 interface Waiter {
   readonly batchSeq: number;
   readonly resolve: () => void;
@@ -61,9 +64,17 @@ export class LogView {
     for (const seq of [...this.#pendingOwn.keys()].sort((a, b) => a - b)) {
       if (seq < batchSeq) this.#insert(seq, this.#takePending(seq)!);
     }
-    const batch = this.#takePending(batchSeq) ?? this.#decode(batchSeq, payload);
+    const batch =
+      this.#takePending(batchSeq) ??
+      (payload === empty ? { items: [], bytes: 0 } : this.#decode(batchSeq, payload));
     this.#insert(batchSeq, batch);
     this.#drainPending();
+  }
+
+  /** The stream has no message at `batchSeq` (purged): nothing to index there. */
+  gone(batchSeq: number): void {
+    if (batchSeq <= this.#readable) return;
+    this.tailed(batchSeq, empty);
   }
 
   /** An own batch was acknowledged; resolves once it is readable (at once with a single writer). */

@@ -71,6 +71,8 @@ export interface TailerGuardOptions {
   readonly view: LogView;
   /** The log stream's last sequence now (one JetStream API call). */
   readonly lastSeq: () => Promise<number>;
+  /** The log message at `seq` from the stream leader; null when it is gone (purged). */
+  readonly readAt: (seq: number) => Promise<Uint8Array | null>;
   readonly alive: () => boolean;
   readonly log: StoreLog;
 }
@@ -81,22 +83,49 @@ export interface TailerGuardOptions {
  * silent, and then nothing here would see another replica's appends (and our own would
  * wait for the tailer): so a tailer that ended, or that has not moved while the stream has
  * more, is replaced by a new one from where the view stands.
+ *
+ * Creating that consumer can itself keep failing: on nats-server 2.9.10, after a node was
+ * killed, a surviving replica's consumer creates timed out for minutes while the stream
+ * answered every other request. Until one succeeds, the log is read past the view a message
+ * at a time from the stream leader (limits.jetstreamTailerPollMs apart), so delivery goes on.
  */
 export function guardTailer(first: Follower, o: TailerGuardOptions): { stop(): Promise<void> } {
   let current = first;
   let stopped = false;
+  let polling = false;
   let seen = o.view.readable;
   let seenAtMs = Date.now();
-  const replace = async (why: string): Promise<void> => {
-    if (stopped || !o.alive()) return;
-    o.log('warn', `store: the log tailer ${why}; starting a new one at ${o.view.readable + 1}`);
+  const restart = async (): Promise<boolean> => {
     await current.stop().catch(() => {});
     try {
       current = await o.start();
       watchEnd(current);
+      return true;
     } catch (err) {
       o.log('warn', `store: restarting the log tailer failed: ${String(err)}`);
+      return false;
     }
+  };
+  const replace = async (why: string): Promise<void> => {
+    if (stopped || polling || !o.alive()) return;
+    o.log('warn', `store: the log tailer ${why}; starting a new one at ${o.view.readable + 1}`);
+    if (!(await restart())) void poll();
+    seenAtMs = Date.now();
+  };
+  const poll = async (): Promise<void> => {
+    polling = true;
+    o.log('warn', 'store: reading the log by single reads until a tailer starts again');
+    let nextTryMs = Date.now() + limits.jetstreamPullExpiresMs * 2;
+    while (!stopped && o.alive()) {
+      await readPast(o).catch(() => {});
+      if (Date.now() >= nextTryMs) {
+        if (await restart()) break;
+        nextTryMs = Date.now() + limits.jetstreamPullExpiresMs * 2;
+      }
+      await new Promise((resolve) => setTimeout(resolve, limits.jetstreamTailerPollMs));
+    }
+    polling = false;
+    seen = o.view.readable;
     seenAtMs = Date.now();
   };
   const watchEnd = (f: Follower): void => {
@@ -112,7 +141,7 @@ export function guardTailer(first: Follower, o: TailerGuardOptions): { stop(): P
       seenAtMs = Date.now();
       return;
     }
-    if (Date.now() - seenAtMs < limits.jetstreamPullExpiresMs * 2) return;
+    if (polling || Date.now() - seenAtMs < limits.jetstreamPullExpiresMs * 2) return;
     seenAtMs = Date.now();
     void o.lastSeq().then(
       (last) => (last > o.view.readable ? replace(`stalled at ${o.view.readable} of ${last}`) : undefined),
@@ -127,4 +156,15 @@ export function guardTailer(first: Follower, o: TailerGuardOptions): { stop(): P
       await current.stop();
     },
   };
+}
+
+/** Reads every message between the view and the stream's last one, in order, into the view. */
+async function readPast(o: TailerGuardOptions): Promise<void> {
+  const last = await o.lastSeq();
+  while (o.view.readable < last && o.alive()) {
+    const seq = o.view.readable + 1;
+    const data = await o.readAt(seq);
+    if (data === null) o.view.gone(seq);
+    else o.view.tailed(seq, data.slice());
+  }
 }

@@ -268,9 +268,13 @@ export class EndpointLeases extends EventEmitter implements EndpointOwnership {
         expectedRevision: seen.revision,
       });
     } catch (err) {
-      // Taken meanwhile: this replica's view will show by whom; until then it waits.
-      if (isTandemError(err, 'TANDEM_E_STORE_CONFLICT')) return;
-      throw err;
+      if (!isTandemError(err, 'TANDEM_E_STORE_CONFLICT')) throw err;
+      // Written since: the view missed it (a watch may never bring it), so read the key and
+      // go on from what it says, as any replica wanting the lease does.
+      const entry = await this.#o.kv.get(leaseKey(stream));
+      if (entry && entry.revision > (s.seen?.revision ?? 0))
+        s.seen = { value: decodeJson<LeaseValue>(entry.value), revision: entry.revision };
+      return;
     }
     this.#waitThenGrant(
       stream,

@@ -232,16 +232,8 @@ export class EndpointLeases extends EventEmitter implements EndpointOwnership {
       if (!(await this.#o.membership.stillDead(current.replica, current.incarnation))) return;
     }
     const handedOver = decision.kind === 'create' ? 0 : decision.checkpoint;
-    let revision: number;
-    try {
-      const value: LeaseValue = { ...this.#holder(), checkpoint: handedOver };
-      revision = await this.#o.kv.put(leaseKey(stream), encodeJson(value), {
-        expectedRevision: entry?.revision ?? 0,
-      });
-    } catch (err) {
-      if (isTandemError(err, 'TANDEM_E_STORE_CONFLICT')) return; // someone else moved first: wait
-      throw err;
-    }
+    const revision = await this.#write(stream, handedOver, entry?.revision ?? 0);
+    if (revision === undefined) return; // someone else moved first: wait
     const from = current?.replica ? ` from ${current.replica}` : '';
     const detail = `${decision.kind}${from}, revision ${entry?.revision ?? 0} -> ${revision}`;
     this.#waitThenGrant(stream, s, { revision, checkpoint: handedOver }, detail);
@@ -261,14 +253,8 @@ export class EndpointLeases extends EventEmitter implements EndpointOwnership {
   ): Promise<void> {
     if (this.#clock.nowMs() < s.notBeforeMs) return; // the retry timer comes back
     const checkpoint = seen.value?.checkpoint ?? 0;
-    let revision: number;
-    try {
-      const value: LeaseValue = { ...this.#holder(), checkpoint };
-      revision = await this.#o.kv.put(leaseKey(stream), encodeJson(value), {
-        expectedRevision: seen.revision,
-      });
-    } catch (err) {
-      if (!isTandemError(err, 'TANDEM_E_STORE_CONFLICT')) throw err;
+    const revision = await this.#write(stream, checkpoint, seen.revision);
+    if (revision === undefined) {
       // Written since: the view missed it (a watch may never bring it), so read the key and
       // go on from what it says, as any replica wanting the lease does.
       const entry = await this.#o.kv.get(leaseKey(stream));
@@ -282,6 +268,17 @@ export class EndpointLeases extends EventEmitter implements EndpointOwnership {
       { revision, checkpoint },
       `still ours, revision ${seen.revision} -> ${revision}`,
     );
+  }
+
+  /** A take: the lease naming this replica, if the key is still at `expectedRevision`; its new revision, or undefined. */
+  async #write(stream: string, checkpoint: number, expectedRevision: number): Promise<number | undefined> {
+    const value: LeaseValue = { ...this.#holder(), checkpoint };
+    try {
+      return await this.#o.kv.put(leaseKey(stream), encodeJson(value), { expectedRevision });
+    } catch (err) {
+      if (isTandemError(err, 'TANDEM_E_STORE_CONFLICT')) return undefined;
+      throw err;
+    }
   }
 
   #holder(): Pick<LeaseValue, 'replica' | 'incarnation'> {

@@ -3,7 +3,7 @@
  * than half of a node is refused by `tandem deploy` with what does not fit where, and nothing
  * is applied; `tandem plan --fail` shows what a loss would do and exits 3 when the policy
  * breaks; a deployment that fits goes through; `tandem drain`, `uncordon` and `events` run
- * against the cluster; and /metrics counts the scheduler's decisions on the leader only.
+ * against the cluster; and /metrics counts each scheduler decision once, on the node that led.
  */
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';

@@ -26,9 +26,6 @@ import { itemSeq } from './seqs.js';
 
 type Listener = (streams: readonly string[]) => void;
 
-/** The payload of a message that is gone. */
-const empty = new Uint8Array(0);
-
 interface Waiter {
   readonly batchSeq: number;
   readonly resolve: () => void;
@@ -58,23 +55,24 @@ export class LogView {
 
   /** The tailer read the message at stream sequence `batchSeq`. */
   tailed(batchSeq: number, payload: Uint8Array): void {
+    this.#reached(batchSeq, () => this.#decode(batchSeq, payload));
+  }
+
+  /** The stream has no message at `batchSeq` (purged): nothing to index there. */
+  gone(batchSeq: number): void {
+    this.#reached(batchSeq, () => ({ items: [], bytes: 0 }));
+  }
+
+  /** The log was read up to `batchSeq`, whose batch is an own pending one or `read()`. */
+  #reached(batchSeq: number, read: () => DecodedBatch): void {
     if (batchSeq <= this.#readable) return;
     // Own batches below this one cannot be waiting (the tailer delivers in order), unless
     // another replica purged them first, having seen all their records trimmed.
     for (const seq of [...this.#pendingOwn.keys()].sort((a, b) => a - b)) {
       if (seq < batchSeq) this.#insert(seq, this.#takePending(seq)!);
     }
-    const batch =
-      this.#takePending(batchSeq) ??
-      (payload === empty ? { items: [], bytes: 0 } : this.#decode(batchSeq, payload));
-    this.#insert(batchSeq, batch);
+    this.#insert(batchSeq, this.#takePending(batchSeq) ?? read());
     this.#drainPending();
-  }
-
-  /** The stream has no message at `batchSeq` (purged): nothing to index there. */
-  gone(batchSeq: number): void {
-    if (batchSeq <= this.#readable) return;
-    this.tailed(batchSeq, empty);
   }
 
   /** An own batch was acknowledged; resolves once it is readable (at once with a single writer). */

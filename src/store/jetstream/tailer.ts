@@ -165,6 +165,6 @@ async function readPast(o: TailerGuardOptions): Promise<void> {
     const seq = o.view.readable + 1;
     const data = await o.readAt(seq);
     if (data === null) o.view.gone(seq);
-    else o.view.tailed(seq, data.slice());
+    else o.view.tailed(seq, data); // a buffer of its own (decoded from the API's answer)
   }
 }
